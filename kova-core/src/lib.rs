@@ -1,0 +1,40 @@
+//! # kova-core
+//!
+//! Kova's domain model, its plugin traits and its configuration, with no I/O library in sight:
+//! backends ([`Store`]), LLM providers ([`LlmProvider`]), source hosts ([`SourceHost`]),
+//! webhook receivers ([`WebhookReceiver`]) and event handlers ([`EventHandler`]) live in other
+//! crates and plug in here.
+//!
+//! With the `testing` feature, [`testing`] holds the Store conformance suite every backend
+//! runs, and test doubles: `ScriptedLlm`, `FakeSource`, `ManualClock`.
+
+pub mod config;
+pub mod error;
+pub mod handler;
+pub mod model;
+pub mod provider;
+pub mod source;
+pub mod store;
+pub mod time;
+pub mod webhook;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{BoxError, Error, Result, SignatureError};
+pub use handler::{EventHandler, HandlerContext, HandlerOutcome};
+pub use model::*;
+pub use provider::{
+    estimate_tokens, Completion, CompletionRequest, CompletionStream, LlmCapabilities, LlmProvider,
+    Message, Role, StopReason, StreamEvent, SystemBlock,
+};
+pub use source::{
+    ChangedFile, CommitQuery, CommitSummary, Comparison, EntryKind, FileContent, IssueComment,
+    PullRequest, RemoteRepo, SourceHost, Tree, TreeEntry,
+};
+pub use store::{
+    ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
+    StoreCapabilities, StoreExt,
+};
+pub use time::{Clock, SystemClock, Timestamp};
+pub use webhook::{HeaderSource, WebhookReceiver};
