@@ -16,13 +16,24 @@ pub use scripted_llm::ScriptedLlm;
 /// a `dyn Store` (e.g. `Arc<dyn Store>`), fresh for each test. The calling crate needs `tokio`
 /// (with `macros` and `rt-multi-thread`) as a dev-dependency.
 ///
+/// With `optional:`, `$make` yields an `Option` of such a store; `None` means the backend is
+/// not available here (e.g. no `KOVA_TEST_POSTGRES_URL`), and each test prints a notice and
+/// passes without running.
+///
 /// ```ignore
 /// kova_core::conformance_suite!(async { std::sync::Arc::new(MemoryStore::new()) });
+/// kova_core::conformance_suite!(optional: async { postgres_store_or_none().await });
 /// ```
 #[macro_export]
 macro_rules! conformance_suite {
+    (optional: $make:expr) => {
+        $crate::conformance_suite!(@list @optional $make);
+    };
     ($make:expr) => {
-        $crate::conformance_suite!(@tests $make;
+        $crate::conformance_suite!(@list @required $make);
+    };
+    (@list @$mode:ident $make:expr) => {
+        $crate::conformance_suite!(@tests $mode $make;
             repository_upsert_get_list,
             snapshots_are_history,
             record_delivery_is_idempotent,
@@ -48,12 +59,26 @@ macro_rules! conformance_suite {
             sync_logs_and_repo_errors_round_trip
         );
     };
-    (@tests $make:expr; $($name:ident),* $(,)?) => {
+    (@tests required $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let store = $make.await;
                 $crate::testing::conformance::$name(&*store).await;
+            }
+        )*
+    };
+    (@tests optional $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                match $make.await {
+                    Some(store) => $crate::testing::conformance::$name(&*store).await,
+                    None => eprintln!(
+                        "notice: skipping conformance::{}: backend not available",
+                        stringify!($name)
+                    ),
+                }
             }
         )*
     };
