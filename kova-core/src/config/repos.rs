@@ -165,7 +165,7 @@ impl ReposConfig {
         };
         let mut p = Problems::default();
 
-        let github_owner = match root.remove("github_owner") {
+        let github_owner = match root.shift_remove("github_owner") {
             Some(Value::String(s)) => {
                 if let Err(Error::Invalid { message, .. }) = RepoRef::new(s.clone(), "x") {
                     p.add("github_owner", message);
@@ -183,7 +183,7 @@ impl ReposConfig {
         };
 
         let mut repositories: Vec<RepoEntry> = Vec::new();
-        match root.remove("repositories") {
+        match root.shift_remove("repositories") {
             None => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.into_iter().enumerate() {
@@ -274,7 +274,7 @@ impl ReposConfig {
             .collect();
         let mut tail = Map::new();
         for k in trailing {
-            if let Some(v) = extras.remove(&k) {
+            if let Some(v) = extras.shift_remove(&k) {
                 tail.insert(k, v);
             }
         }
@@ -398,7 +398,7 @@ impl RepoEntry {
 }
 
 fn take_object(root: &mut Map<String, Value>, key: &str, p: &mut Problems) -> Map<String, Value> {
-    match root.remove(key) {
+    match root.shift_remove(key) {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(_) => {
@@ -415,7 +415,7 @@ fn take_bool(
     default: bool,
     p: &mut Problems,
 ) -> bool {
-    match m.remove(key) {
+    match m.shift_remove(key) {
         None | Some(Value::Null) => default,
         Some(Value::Bool(b)) => b,
         Some(_) => {
@@ -432,7 +432,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
         return None;
     };
     let before = p.0.len();
-    let name = match m.remove("name") {
+    let name = match m.shift_remove("name") {
         Some(Value::String(s)) => Some(s),
         None => None,
         Some(_) => {
@@ -440,7 +440,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
             None
         }
     };
-    let repo = match m.remove("full_name") {
+    let repo = match m.shift_remove("full_name") {
         Some(Value::String(s)) => match s.parse::<RepoRef>() {
             Ok(r) => Some(r),
             Err(Error::Invalid { message, .. }) => {
@@ -472,7 +472,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
             );
         }
     }
-    let description = match m.remove("description") {
+    let description = match m.shift_remove("description") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(_) => {
@@ -480,7 +480,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
             None
         }
     };
-    let kind = match m.remove("type") {
+    let kind = match m.shift_remove("type") {
         Some(Value::String(s)) => s
             .parse::<RepoKind>()
             .map_err(|_| p.add(at("type"), format!("{KIND_RULE} (got '{s}')")))
@@ -495,7 +495,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
         }
     };
     let enabled = take_bool(&mut m, &format!("repositories[{i}]"), "enabled", true, p);
-    let sync_priority = match m.remove("sync_priority") {
+    let sync_priority = match m.shift_remove("sync_priority") {
         None | Some(Value::Null) => 3,
         Some(Value::Number(n)) => match n.as_u64() {
             Some(v @ 1..=5) => v as u8,
@@ -512,7 +512,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
             3
         }
     };
-    let features = match m.remove("features") {
+    let features = match m.shift_remove("features") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => {
             let mut out = Vec::new();
@@ -549,7 +549,7 @@ fn parse_entry(i: usize, item: Value, p: &mut Problems) -> Option<RepoEntry> {
 fn parse_sync(mut m: Map<String, Value>, p: &mut Problems) -> SyncSettings {
     let d = SyncSettings::default();
     let s = "sync_settings";
-    let sync_interval_minutes = match m.remove("sync_interval_minutes") {
+    let sync_interval_minutes = match m.shift_remove("sync_interval_minutes") {
         None | Some(Value::Null) => d.sync_interval_minutes,
         Some(Value::Number(n)) => match n.as_u64() {
             Some(v @ 1..=10_080) => v as u32,
@@ -581,7 +581,7 @@ fn parse_sync(mut m: Map<String, Value>, p: &mut Problems) -> SyncSettings {
 
 fn parse_discovery(mut m: Map<String, Value>, p: &mut Problems) -> DiscoverySettings {
     let s = "discovery_settings";
-    let repo_name_pattern = match m.remove("repo_name_pattern") {
+    let repo_name_pattern = match m.shift_remove("repo_name_pattern") {
         None | Some(Value::Null) => None,
         Some(Value::String(t)) => match NamePattern::new(&t) {
             Ok(pat) => Some(pat),
@@ -605,7 +605,7 @@ fn parse_discovery(mut m: Map<String, Value>, p: &mut Problems) -> DiscoverySett
             None
         }
     };
-    let topics = match m.remove("topics") {
+    let topics = match m.shift_remove("topics") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => a
             .into_iter()
