@@ -1,7 +1,8 @@
 //! # kova-store
 //!
-//! Store backends for Kova. [`MemoryStore`] is always here; SQLite and PostgreSQL come with the
-//! `sqlite` and `postgres` features. [`open`] picks one from a URL.
+//! Store backends for Kova. [`MemoryStore`] is always here; [`SqliteStore`] comes with the
+//! `sqlite` feature and [`PostgresStore`] with the `postgres` feature. [`open`] picks one from a
+//! URL.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -11,8 +12,18 @@
 //! # }
 //! ```
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod codec;
 mod memory;
 mod open;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 pub use memory::MemoryStore;
 pub use open::open;
+#[cfg(feature = "postgres")]
+pub use postgres::{PgOptions, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};

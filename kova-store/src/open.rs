@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 /// Opens the store a URL names:
 /// - `memory:` — in-process, lost on exit (tests, experiments);
-/// - `sqlite://path`, `sqlite::memory:` — needs the `sqlite` feature;
-/// - `postgres://…`, `postgresql://…` — needs the `postgres` feature.
+/// - `sqlite://path` (also `sqlite:path`; `sqlite:///abs/path` for an absolute path),
+///   `sqlite::memory:`, with an optional `?synchronous=normal|full` — needs the `sqlite`
+///   feature; see [`SqliteStore`](crate::SqliteStore);
+/// - `postgres://…`, `postgresql://…` — needs the `postgres` feature; see
+///   [`PostgresStore`](crate::PostgresStore).
 ///
 /// A scheme this build does not include is a clear [`Error::Config`] naming the feature.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
@@ -21,9 +24,18 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
             }
             Ok(Arc::new(MemoryStore::new()))
         }
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(Arc::new(crate::sqlite::open_url(url).await?)),
+        #[cfg(not(feature = "sqlite"))]
         "sqlite" => Err(Error::Config(
             "sqlite store support is not compiled in: enable the `sqlite` feature of kova-store".into(),
         )),
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => Ok(Arc::new(
+            crate::postgres::PostgresStore::connect(url, crate::postgres::PgOptions::default())
+                .await?,
+        )),
+        #[cfg(not(feature = "postgres"))]
         "postgres" | "postgresql" => Err(Error::Config(
             "postgres store support is not compiled in: enable the `postgres` feature of kova-store".into(),
         )),
