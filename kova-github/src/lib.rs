@@ -1,5 +1,18 @@
 //! # kova-github
 //!
-//! GitHub for Kova: webhook verification and envelope parsing (a `WebhookReceiver`) and a REST
-//! client that respects GitHub's limits (a `SourceHost`). Built in the GitHub issue; until
-//! then this crate only names its place in the workspace.
+//! GitHub for Kova:
+//! - [`webhook::GitHubWebhooks`], a [`WebhookReceiver`](kova_core::WebhookReceiver): verifies
+//!   `X-Hub-Signature-256` in constant time against one or more secrets and reads the delivery
+//!   envelope without parsing the whole payload;
+//! - [`events`], typed, lenient views of the payloads handlers care about, parsed on demand;
+//! - [`GitHub`], a REST client that is a [`SourceHost`](kova_core::SourceHost): pagination by
+//!   `Link`, ETag caching, primary and secondary rate limits, bounded concurrency, paced writes
+//!   and retries of idempotent requests only;
+//! - with the `testing` feature, [`testing::FakeGitHub`], a local fake of the REST API.
+
+pub mod events;
+mod secret;
+pub mod webhook;
+
+pub use secret::Secret;
+pub use webhook::GitHubWebhooks;

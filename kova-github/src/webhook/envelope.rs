@@ -1,0 +1,143 @@
+//! The webhook envelope: the few fields ingest needs, read without building the payload.
+
+use kova_core::{Error, RepoRef, Result};
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// What ingest reads from a payload: action, repository, installation and sender.
+///
+/// Only these fields are deserialized; serde skips everything else without allocating, and
+/// strings borrow from the body unless they contain escapes. This keeps ingest far cheaper than
+/// parsing the payload into a `serde_json::Value` (see the `webhook` bench).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct Envelope<'a> {
+    /// The payload's `action`, e.g. `opened`.
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    pub action: Option<Cow<'a, str>>,
+    /// `repository.full_name`.
+    #[serde(borrow, default)]
+    pub repository: Option<RepositoryField<'a>>,
+    /// `installation.id`.
+    #[serde(default)]
+    pub installation: Option<InstallationField>,
+    /// `sender.login`.
+    #[serde(borrow, default)]
+    pub sender: Option<SenderField<'a>>,
+}
+
+/// The part of `repository` the envelope reads.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct RepositoryField<'a> {
+    /// `owner/name`.
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    pub full_name: Option<Cow<'a, str>>,
+}
+
+/// The part of `installation` the envelope reads.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct InstallationField {
+    /// The installation id.
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+/// The part of `sender` the envelope reads.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct SenderField<'a> {
+    /// The sender's login.
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    pub login: Option<Cow<'a, str>>,
+}
+
+/// Deserializes an optional string, borrowing it from the input when it has no escapes.
+///
+/// serde borrows a bare `Cow<str>` field but not one inside an `Option`, hence the newtype.
+fn borrowed<'de: 'a, 'a, D>(d: D) -> std::result::Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'a>>::deserialize(d)?.map(|b| b.0))
+}
+
+impl<'a> Envelope<'a> {
+    /// Reads the envelope of a JSON payload. Malformed JSON (or a payload that is not an object)
+    /// is [`Error::Invalid`] naming `body`.
+    pub fn parse(body: &'a [u8]) -> Result<Self> {
+        serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+    }
+
+    /// The repository as a validated reference, if the payload names one.
+    pub fn repo(&self) -> Result<Option<RepoRef>> {
+        match self
+            .repository
+            .as_ref()
+            .and_then(|r| r.full_name.as_deref())
+        {
+            None => Ok(None),
+            Some(full) => full.parse().map(Some).map_err(|_| {
+                Error::invalid(
+                    "repository.full_name",
+                    format!("'{full}' is not a repository name"),
+                )
+            }),
+        }
+    }
+
+    /// `installation.id`.
+    pub fn installation_id(&self) -> Option<i64> {
+        self.installation.and_then(|i| i.id)
+    }
+
+    /// `sender.login`.
+    pub fn sender_login(&self) -> Option<&str> {
+        self.sender.as_ref().and_then(|s| s.login.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_only_the_envelope() {
+        let body =
+            br#"{"action":"opened","number":1,"pull_request":{"title":"x","nested":[1,{"a":null}]},
+            "repository":{"id":1,"full_name":"octo-org/hello-world","owner":{"login":"octo-org"}},
+            "installation":{"id":42,"node_id":"x"},"sender":{"login":"octo\u0063at","id":2}}"#;
+        let env = Envelope::parse(body).unwrap();
+        assert_eq!(env.action.as_deref(), Some("opened"));
+        // Unescaped strings borrow from the body; escaped ones are owned.
+        assert!(matches!(env.action, Some(Cow::Borrowed(_))));
+        assert_eq!(
+            env.repo().unwrap().unwrap().to_string(),
+            "octo-org/hello-world"
+        );
+        assert_eq!(env.installation_id(), Some(42));
+        assert_eq!(env.sender_login(), Some("octocat"));
+    }
+
+    #[test]
+    fn missing_and_null_fields_are_none() {
+        let env = Envelope::parse(br#"{"zen":"hi","repository":null,"sender":{}}"#).unwrap();
+        assert_eq!(
+            env,
+            Envelope {
+                sender: Some(SenderField::default()),
+                ..Envelope::default()
+            }
+        );
+        assert_eq!(env.repo().unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_json_names_the_body() {
+        for bad in [&b"{"[..], b"not json", b"[1,2]", b"", b"{\"action\":1}"] {
+            match Envelope::parse(bad) {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "body"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
