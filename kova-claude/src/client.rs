@@ -294,14 +294,21 @@ impl AnthropicBuilder {
             })?;
         let base_url = parse_base_url(&self.base_url)?;
         let join = |path: &str| {
-            Url::parse(&format!("{}{path}", base_url.as_str().trim_end_matches('/')))
-                .map_err(|e| Error::Config(format!("anthropic base URL: {e}")))
+            Url::parse(&format!(
+                "{}{path}",
+                base_url.as_str().trim_end_matches('/')
+            ))
+            .map_err(|e| Error::Config(format!("anthropic base URL: {e}")))
         };
         if self.model.trim().is_empty() {
-            return Err(Error::Config("anthropic model must not be empty".to_owned()));
+            return Err(Error::Config(
+                "anthropic model must not be empty".to_owned(),
+            ));
         }
         if self.max_tokens == Some(0) {
-            return Err(Error::Config("anthropic max_tokens must be at least 1".to_owned()));
+            return Err(Error::Config(
+                "anthropic max_tokens must be at least 1".to_owned(),
+            ));
         }
         if let Some(t) = self.temperature {
             if !(0.0..=1.0).contains(&t) {
@@ -558,9 +565,15 @@ mod tests {
 
     #[test]
     fn default_max_tokens_fits_the_model() {
-        let c = Anthropic::builder().api_key("sk-ant-test-not-a-real-key").build().unwrap();
+        let c = Anthropic::builder()
+            .api_key("sk-ant-test-not-a-real-key")
+            .build()
+            .unwrap();
         assert_eq!(c.default_max_tokens("claude-3-haiku-20240307"), 4_096);
-        assert_eq!(c.default_max_tokens("claude-sonnet-4-5"), DEFAULT_MAX_TOKENS);
+        assert_eq!(
+            c.default_max_tokens("claude-sonnet-4-5"),
+            DEFAULT_MAX_TOKENS
+        );
         assert_eq!(c.default_max_tokens("unknown-model"), DEFAULT_MAX_TOKENS);
     }
 }

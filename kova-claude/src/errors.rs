@@ -171,7 +171,8 @@ mod tests {
     use super::*;
 
     fn map(status: u16, body: &str) -> Error {
-        ApiFailure::from_body(status, body.as_bytes()).into_error(&ApiKey::new("sk-ant-test-not-a-real-key"))
+        ApiFailure::from_body(status, body.as_bytes())
+            .into_error(&ApiKey::new("sk-ant-test-not-a-real-key"))
     }
 
     fn body(kind: &str, message: &str) -> String {
@@ -186,17 +187,45 @@ mod tests {
             Error::Invalid { ref message, .. } if message == "max_tokens: field required"
         ));
         assert!(matches!(
-            map(400, &body("invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum")),
+            map(
+                400,
+                &body(
+                    "invalid_request_error",
+                    "prompt is too long: 210000 tokens > 200000 maximum"
+                )
+            ),
             Error::ContextTooLong { .. }
         ));
-        assert!(matches!(map(401, &body("authentication_error", "invalid x-api-key")), Error::Unauthenticated { .. }));
-        assert!(matches!(map(403, &body("permission_error", "no")), Error::PermissionDenied { .. }));
-        assert!(matches!(map(404, &body("not_found_error", "model: x")), Error::NotFound { .. }));
-        assert!(matches!(map(413, &body("request_too_large", "too big")), Error::Invalid { ref message, .. } if message.starts_with("request too large")));
-        assert!(matches!(map(429, &body("rate_limit_error", "slow down")), Error::RateLimited { .. }));
-        assert!(matches!(map(500, &body("api_error", "oops")), Error::Upstream { status: 500, .. }));
-        assert!(matches!(map(529, &body("overloaded_error", "Overloaded")), Error::Overloaded { .. }));
-        assert!(matches!(map(502, "<html>bad gateway</html>"), Error::Upstream { status: 502, ref message, .. } if message.contains("bad gateway")));
+        assert!(matches!(
+            map(401, &body("authentication_error", "invalid x-api-key")),
+            Error::Unauthenticated { .. }
+        ));
+        assert!(matches!(
+            map(403, &body("permission_error", "no")),
+            Error::PermissionDenied { .. }
+        ));
+        assert!(matches!(
+            map(404, &body("not_found_error", "model: x")),
+            Error::NotFound { .. }
+        ));
+        assert!(
+            matches!(map(413, &body("request_too_large", "too big")), Error::Invalid { ref message, .. } if message.starts_with("request too large"))
+        );
+        assert!(matches!(
+            map(429, &body("rate_limit_error", "slow down")),
+            Error::RateLimited { .. }
+        ));
+        assert!(matches!(
+            map(500, &body("api_error", "oops")),
+            Error::Upstream { status: 500, .. }
+        ));
+        assert!(matches!(
+            map(529, &body("overloaded_error", "Overloaded")),
+            Error::Overloaded { .. }
+        ));
+        assert!(
+            matches!(map(502, "<html>bad gateway</html>"), Error::Upstream { status: 502, ref message, .. } if message.contains("bad gateway"))
+        );
         assert!(map(408, "").is_retryable());
     }
 
@@ -204,7 +233,11 @@ mod tests {
     fn messages_carry_request_id_never_the_key() {
         let mut f = ApiFailure::from_body(
             401,
-            body("authentication_error", "invalid x-api-key sk-ant-test-not-a-real-key").as_bytes(),
+            body(
+                "authentication_error",
+                "invalid x-api-key sk-ant-test-not-a-real-key",
+            )
+            .as_bytes(),
         );
         f.request_id = Some("req_011CTest".into());
         let e = f.into_error(&ApiKey::new("sk-ant-test-not-a-real-key"));
@@ -216,10 +249,19 @@ mod tests {
     #[test]
     fn stream_error_events_map_by_type() {
         let key = ApiKey::new("k");
-        let e = ApiFailure::from_event(ErrorBody { kind: "overloaded_error".into(), message: "Overloaded".into() });
+        let e = ApiFailure::from_event(ErrorBody {
+            kind: "overloaded_error".into(),
+            message: "Overloaded".into(),
+        });
         assert!(matches!(e.into_error(&key), Error::Overloaded { .. }));
-        let e = ApiFailure::from_event(ErrorBody { kind: "api_error".into(), message: "boom".into() });
-        assert!(matches!(e.into_error(&key), Error::Upstream { status: 500, .. }));
+        let e = ApiFailure::from_event(ErrorBody {
+            kind: "api_error".into(),
+            message: "boom".into(),
+        });
+        assert!(matches!(
+            e.into_error(&key),
+            Error::Upstream { status: 500, .. }
+        ));
         assert!(truncate(&"é".repeat(400)).ends_with('…'));
     }
 }

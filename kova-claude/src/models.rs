@@ -96,10 +96,28 @@ mod tests {
 
     #[test]
     fn longest_prefix_wins_at_a_dash_boundary() {
-        assert_eq!(model_limits("claude-opus-4-1-20250805").unwrap().max_output_tokens, 32_000);
-        assert_eq!(model_limits("claude-opus-4-5").unwrap().max_output_tokens, 64_000);
-        assert_eq!(model_limits("claude-3-5-haiku-latest").unwrap().max_output_tokens, 8_192);
-        assert_eq!(model_limits("claude-sonnet-4-5-20250929").unwrap().context_window, 200_000);
+        assert_eq!(
+            model_limits("claude-opus-4-1-20250805")
+                .unwrap()
+                .max_output_tokens,
+            32_000
+        );
+        assert_eq!(
+            model_limits("claude-opus-4-5").unwrap().max_output_tokens,
+            64_000
+        );
+        assert_eq!(
+            model_limits("claude-3-5-haiku-latest")
+                .unwrap()
+                .max_output_tokens,
+            8_192
+        );
+        assert_eq!(
+            model_limits("claude-sonnet-4-5-20250929")
+                .unwrap()
+                .context_window,
+            200_000
+        );
         assert!(model_limits("claude-opus-45").is_none());
         assert!(model_limits("gpt-4o").is_none());
         assert!(model_limits(DEFAULT_MODEL).is_some());

@@ -51,9 +51,7 @@ impl Default for PriceTable {
     /// Anthropic's list prices for the current Claude models.
     fn default() -> Self {
         PriceTable {
-            entries: default_prices()
-                .map(|(m, p)| (m.to_owned(), p))
-                .collect(),
+            entries: default_prices().map(|(m, p)| (m.to_owned(), p)).collect(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `LlmProvider` for [`Anthropic`]: requests in kova-core's types out, completions back.
 
-use crate::client::{Anthropic, Answer};
+use crate::client::{Answer, Anthropic};
 use crate::errors::protocol;
 use crate::models::{model_limits, UNKNOWN_MODEL_LIMITS};
 use crate::stream::{completion_stream, Assembler, Body};
@@ -55,8 +55,10 @@ impl Anthropic {
         let generating = purpose != Purpose::CountTokens;
         let wire = MessagesRequest {
             model,
-            max_tokens: generating
-                .then(|| req.max_tokens.unwrap_or_else(|| self.default_max_tokens(model))),
+            max_tokens: generating.then(|| {
+                req.max_tokens
+                    .unwrap_or_else(|| self.default_max_tokens(model))
+            }),
             system,
             messages,
             temperature: if generating {
@@ -98,8 +100,11 @@ impl LlmProvider for Anthropic {
     fn capabilities(&self) -> LlmCapabilities {
         let model = &self.inner.model;
         let limits = model_limits(model).unwrap_or(UNKNOWN_MODEL_LIMITS);
-        let mut caps =
-            LlmCapabilities::new(model.clone(), limits.context_window, limits.max_output_tokens);
+        let mut caps = LlmCapabilities::new(
+            model.clone(),
+            limits.context_window,
+            limits.max_output_tokens,
+        );
         caps.streaming = true;
         caps.prompt_caching = true;
         caps.exact_token_count = true;
@@ -114,7 +119,11 @@ impl LlmProvider for Anthropic {
         let text = msg.text();
         let usage = msg.usage.to_usage();
         // Price what answered (a dated id), falling back to what was asked for.
-        let model = if msg.model.is_empty() { model } else { msg.model };
+        let model = if msg.model.is_empty() {
+            model
+        } else {
+            msg.model
+        };
         Ok(Completion {
             id: msg.id,
             cost_usd: self.inner.prices.cost(&model, &usage),

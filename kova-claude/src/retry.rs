@@ -93,7 +93,8 @@ impl RetryPolicy {
     /// The wait before retry number `retry`, with jitter drawn from `r` in [0, 1).
     pub(crate) fn jittered_backoff(&self, retry: u32, r: f64) -> Duration {
         let jitter = self.jitter.clamp(0.0, 1.0);
-        self.backoff(retry).mul_f64(1.0 - jitter * r.clamp(0.0, 1.0))
+        self.backoff(retry)
+            .mul_f64(1.0 - jitter * r.clamp(0.0, 1.0))
     }
 }
 
@@ -127,7 +128,12 @@ pub(crate) struct RetryHints {
 
 impl RetryHints {
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
         let should_retry = match text("x-should-retry") {
             Some("true") => Some(true),
             Some("false") => Some(false),
@@ -176,14 +182,20 @@ mod tests {
         assert_eq!(p.backoff(u32::MAX), Duration::from_secs(8));
         assert_eq!(p.jittered_backoff(1, 0.0), Duration::from_secs(1));
         assert_eq!(p.jittered_backoff(1, 0.999_999).as_millis(), 750);
-        assert_eq!(p.with_jitter(0.0).jittered_backoff(2, 0.9), Duration::from_secs(2));
+        assert_eq!(
+            p.with_jitter(0.0).jittered_backoff(2, 0.9),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]
     fn retry_after_headers_in_all_forms() {
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(RetryHints::from_headers(&h).retry_after, Some(Duration::from_secs(2)));
+        assert_eq!(
+            RetryHints::from_headers(&h).retry_after,
+            Some(Duration::from_secs(2))
+        );
         h.insert("retry-after-ms", HeaderValue::from_static("1500.5"));
         let hints = RetryHints::from_headers(&h);
         assert_eq!(hints.retry_after, Some(Duration::from_micros(1_500_500)));

@@ -160,14 +160,21 @@ mod tests {
 
     #[test]
     fn parses_fields_comments_line_endings_and_multiline_data() {
-        assert_eq!(parse_in_pieces(STREAM.as_bytes(), &[usize::MAX]), expected());
+        assert_eq!(
+            parse_in_pieces(STREAM.as_bytes(), &[usize::MAX]),
+            expected()
+        );
     }
 
     #[test]
     fn any_split_gives_the_same_events() {
         let bytes = STREAM.as_bytes();
         for size in 1..=bytes.len() {
-            assert_eq!(parse_in_pieces(bytes, &[size]), expected(), "chunk size {size}");
+            assert_eq!(
+                parse_in_pieces(bytes, &[size]),
+                expected(),
+                "chunk size {size}"
+            );
         }
         for split in 0..=bytes.len() {
             let mut p = SseParser::default();

@@ -86,7 +86,10 @@ impl Assembler {
                 out.push_back(Ok(StreamEvent::Usage { usage: self.usage }));
             }
             _ if !self.started => {
-                return Err(protocol(format!("`{}` event before message_start", ev.event)));
+                return Err(protocol(format!(
+                    "`{}` event before message_start",
+                    ev.event
+                )));
             }
             StreamPayload::ContentBlockStart { content_block } => {
                 // A text block may open with text already in it.
@@ -250,13 +253,27 @@ mod tests {
             a.apply(&ev("message_delta", serde_json::json!({"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":n}})), &mut out).unwrap();
         }
         a.apply(&ev("message_delta", serde_json::json!({"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"###"},"usage":{"output_tokens":12}})), &mut out).unwrap();
-        a.apply(&ev("message_stop", serde_json::json!({"type":"message_stop"})), &mut out).unwrap();
-        let Some(Ok(StreamEvent::Done { completion })) = out.pop_back() else { panic!("no Done") };
+        a.apply(
+            &ev("message_stop", serde_json::json!({"type":"message_stop"})),
+            &mut out,
+        )
+        .unwrap();
+        let Some(Ok(StreamEvent::Done { completion })) = out.pop_back() else {
+            panic!("no Done")
+        };
         assert_eq!(completion.text, "Hello");
-        assert_eq!(completion.stop_reason, StopReason::StopSequence("###".into()));
+        assert_eq!(
+            completion.stop_reason,
+            StopReason::StopSequence("###".into())
+        );
         assert_eq!(
             completion.usage,
-            Usage { input_tokens: 10, output_tokens: 12, cache_creation_tokens: 100, cache_read_tokens: 1000 }
+            Usage {
+                input_tokens: 10,
+                output_tokens: 12,
+                cache_creation_tokens: 100,
+                cache_read_tokens: 1000
+            }
         );
         assert!(completion.cost_usd.is_some());
     }
@@ -265,8 +282,23 @@ mod tests {
     fn bad_known_events_fail_unknown_ones_are_ignored() {
         let mut a = assembler();
         let mut out = VecDeque::new();
-        a.apply(&SseEvent { event: "future_thing".into(), data: "not json".into() }, &mut out).unwrap();
-        let e = a.apply(&SseEvent { event: "message_start".into(), data: "{".into() }, &mut out).unwrap_err();
+        a.apply(
+            &SseEvent {
+                event: "future_thing".into(),
+                data: "not json".into(),
+            },
+            &mut out,
+        )
+        .unwrap();
+        let e = a
+            .apply(
+                &SseEvent {
+                    event: "message_start".into(),
+                    data: "{".into(),
+                },
+                &mut out,
+            )
+            .unwrap_err();
         assert!(matches!(e, Error::Protocol { .. }));
         let e = a.apply(&ev("content_block_delta", serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}})), &mut out).unwrap_err();
         assert!(matches!(e, Error::Protocol { .. }));

@@ -240,7 +240,12 @@ mod tests {
             r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
         )
         .unwrap();
-        assert!(matches!(p, StreamPayload::ContentBlockDelta { delta: Delta::Other }));
+        assert!(matches!(
+            p,
+            StreamPayload::ContentBlockDelta {
+                delta: Delta::Other
+            }
+        ));
     }
 
     #[test]
@@ -250,7 +255,10 @@ mod tests {
             stop_reason(Some("stop_sequence"), Some("###".into())),
             StopReason::StopSequence("###".into())
         );
-        assert_eq!(stop_reason(Some("pause_turn"), None), StopReason::Other("pause_turn".into()));
+        assert_eq!(
+            stop_reason(Some("pause_turn"), None),
+            StopReason::Other("pause_turn".into())
+        );
         assert_eq!(stop_reason(Some("refusal"), None), StopReason::Refusal);
     }
 }
