@@ -9,6 +9,7 @@ use axum::Router;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// One request the fake received.
@@ -39,11 +40,12 @@ impl RecordedRequest {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     script: Mutex<VecDeque<FakeResponse>>,
     fallback: Mutex<Option<FakeResponse>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    recording: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,7 +80,12 @@ impl FakeAnthropic {
             .await
             .expect("bind 127.0.0.1:0 for FakeAnthropic");
         let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            script: Mutex::default(),
+            fallback: Mutex::default(),
+            requests: Mutex::default(),
+            recording: AtomicBool::new(true),
+        });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
             // Ends when the task is aborted on drop.
@@ -114,9 +121,16 @@ impl FakeAnthropic {
         lock(&self.shared.requests).clone()
     }
 
-    /// Forgets the recorded requests (long benchmarks would otherwise keep them all).
+    /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
+    }
+
+    /// Whether requests are recorded (on by default; a long benchmark turns it off so memory
+    /// stays flat).
+    pub fn set_recording(&self, on: bool) -> &Self {
+        self.shared.recording.store(on, Ordering::Relaxed);
+        self
     }
 }
 
@@ -143,7 +157,9 @@ async fn handle(
     };
     let has_key = recorded.header("x-api-key").is_some_and(|k| !k.is_empty());
     let has_version = recorded.header("anthropic-version").is_some();
-    lock(&shared.requests).push(recorded);
+    if shared.recording.load(Ordering::Relaxed) {
+        lock(&shared.requests).push(recorded);
+    }
 
     let scripted = if !has_key {
         FakeResponse::error(401, "authentication_error", "x-api-key header is required")

@@ -1,0 +1,220 @@
+//! The Anthropic provider's own cost per call: `Anthropic::complete` / `Anthropic::stream`
+//! against a bare reqwest call carrying the same bytes to the same local fake server. The
+//! difference is what the provider adds (validation, JSON encoding, headers, the retry loop,
+//! typed parsing, SSE parsing, cost); it must stay under 0.2 ms per call.
+//!
+//! `cargo bench -p kova --features claude --bench provider`
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use futures::StreamExt;
+use kova_claude::testing::{FakeAnthropic, FakeResponse};
+use kova_claude::Anthropic;
+use kova_core::{CompletionRequest, LlmProvider, StreamEvent, Usage};
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+/// The budget the provider's overhead must stay within.
+const LIMIT: Duration = Duration::from_micros(200);
+
+struct Setup {
+    rt: Runtime,
+    _fake: FakeAnthropic,
+    claude: Anthropic,
+    http: reqwest::Client,
+    url: String,
+    req: CompletionRequest,
+    /// Exactly the bytes the provider sends for `req` (non-streaming / streaming).
+    body: Bytes,
+    stream_body: Bytes,
+}
+
+fn usage() -> Usage {
+    Usage {
+        input_tokens: 650,
+        output_tokens: 240,
+        cache_creation_tokens: 0,
+        cache_read_tokens: 1_800,
+    }
+}
+
+fn setup(streaming: bool) -> Setup {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = "The change looks correct; consider a test for the empty case. ".repeat(16);
+    let fake = rt.block_on(FakeAnthropic::start());
+    if streaming {
+        let pieces: Vec<String> = answer
+            .split_inclusive(' ')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .chunks(4)
+            .map(|c| c.concat())
+            .collect();
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        fake.set_fallback(FakeResponse::stream_text(&pieces, "end_turn", usage()));
+    } else {
+        fake.set_fallback(FakeResponse::message(&answer, "end_turn", None, usage()));
+    }
+    let claude = Anthropic::builder()
+        .api_key("sk-ant-test-not-a-real-key")
+        .base_url(fake.base_url())
+        .build()
+        .unwrap();
+    let req =
+        CompletionRequest::new("Review this diff:\n".to_owned() + &"+ let x = 1;\n".repeat(40))
+            .with_cached_system("You review pull requests. Be specific and brief. ".repeat(40))
+            .with_system("Repository: kova-rs/kova")
+            .with_max_tokens(1024);
+
+    // One call through the provider tells what it sends; the bare call sends the same bytes.
+    rt.block_on(async {
+        claude.complete(&req).await.ok();
+        claude.stream(&req).await.ok();
+    });
+    let sent = fake.requests();
+    let body = sent[0].body.clone();
+    let stream_body = sent[1].body.clone();
+    fake.set_recording(false);
+    fake.clear_requests();
+    Setup {
+        url: format!("{}/v1/messages", fake.base_url()),
+        rt,
+        _fake: fake,
+        claude,
+        http: reqwest::Client::new(),
+        req,
+        body,
+        stream_body,
+    }
+}
+
+impl Setup {
+    async fn provider_complete(&self) {
+        let c = self.claude.complete(&self.req).await.unwrap();
+        black_box(c);
+    }
+
+    async fn provider_stream(&self) {
+        let mut s = self.claude.stream(&self.req).await.unwrap();
+        while let Some(ev) = s.next().await {
+            if let StreamEvent::Done { completion } = ev.unwrap() {
+                black_box(completion);
+            }
+        }
+    }
+
+    /// What a caller would do by hand: POST the bytes with the headers, read the whole body.
+    async fn bare(&self, body: &Bytes) {
+        let r = self
+            .http
+            .post(&self.url)
+            .header("x-api-key", "sk-ant-test-not-a-real-key")
+            .header("anthropic-version", "2023-06-01")
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        black_box(r.bytes().await.unwrap());
+    }
+}
+
+/// Interleaved pairs, so drift on a shared machine hits both sides alike; the median of the
+/// per-pair differences is the overhead.
+fn paired_overhead<F1, F2>(s: &Setup, label: &str, rounds: usize, mut provider: F1, mut bare: F2)
+where
+    F1: FnMut(&Setup) -> Duration,
+    F2: FnMut(&Setup) -> Duration,
+{
+    let mut p = Vec::with_capacity(rounds);
+    let mut b = Vec::with_capacity(rounds);
+    let mut d = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let (tp, tb) = if i % 2 == 0 {
+            let tp = provider(s);
+            (tp, bare(s))
+        } else {
+            let tb = bare(s);
+            (provider(s), tb)
+        };
+        p.push(tp.as_secs_f64() * 1e6);
+        b.push(tb.as_secs_f64() * 1e6);
+        d.push((tp.as_secs_f64() - tb.as_secs_f64()) * 1e6);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mp, mb, md) = (mean(&p), mean(&b), mean(&d));
+    let (medp, medb, medd) = (median(&mut p), median(&mut b), median(&mut d));
+    let verdict = if medd < LIMIT.as_secs_f64() * 1e6 {
+        "OK"
+    } else {
+        "OVER"
+    };
+    println!(
+        "{label}: provider median {medp:.1} µs (mean {mp:.1}), bare reqwest median {medb:.1} µs \
+         (mean {mb:.1}); overhead per call median {medd:.1} µs (mean {md:.1}), limit {} µs: {verdict}",
+        LIMIT.as_micros()
+    );
+    assert!(
+        medd < LIMIT.as_secs_f64() * 1e6,
+        "{label}: provider overhead {medd:.1} µs exceeds {} µs",
+        LIMIT.as_micros()
+    );
+}
+
+fn timed<F: std::future::Future<Output = ()>>(rt: &Runtime, f: F) -> Duration {
+    rt.block_on(async {
+        let t = Instant::now();
+        f.await;
+        t.elapsed()
+    })
+}
+
+fn complete(c: &mut Criterion) {
+    let s = setup(false);
+    let mut g = c.benchmark_group("anthropic_complete");
+    g.bench_function("provider", |b| {
+        b.to_async(&s.rt).iter(|| s.provider_complete())
+    });
+    g.bench_function("bare_reqwest", |b| {
+        b.to_async(&s.rt).iter(|| s.bare(&s.body))
+    });
+    g.finish();
+    paired_overhead(
+        &s,
+        "complete",
+        3_000,
+        |s| timed(&s.rt, s.provider_complete()),
+        |s| timed(&s.rt, s.bare(&s.body)),
+    );
+}
+
+fn stream(c: &mut Criterion) {
+    let s = setup(true);
+    let mut g = c.benchmark_group("anthropic_stream");
+    g.bench_function("provider", |b| {
+        b.to_async(&s.rt).iter(|| s.provider_stream())
+    });
+    g.bench_function("bare_reqwest", |b| {
+        b.to_async(&s.rt).iter(|| s.bare(&s.stream_body))
+    });
+    g.finish();
+    paired_overhead(
+        &s,
+        "stream",
+        3_000,
+        |s| timed(&s.rt, s.provider_stream()),
+        |s| timed(&s.rt, s.bare(&s.stream_body)),
+    );
+}
+
+criterion_group!(benches, complete, stream);
+criterion_main!(benches);
