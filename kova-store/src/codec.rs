@@ -115,12 +115,6 @@ pub(crate) fn col_u32(backend: &'static str, column: &str, v: i64) -> Result<u32
     u32::try_from(v).map_err(|_| corrupt(backend, column, format!("value {v} out of range")))
 }
 
-/// The message of a job whose lease expired on its last attempt (the same words as the
-/// memory store, so operators see one message whatever the backend).
-pub(crate) fn lease_expired_message(max_attempts: i64) -> String {
-    format!("lease expired after the last of {max_attempts} attempts (worker stopped?)")
-}
-
 /// The conflict for a job the worker does not hold.
 pub(crate) fn not_held(id: i64, worker: &str) -> Error {
     Error::Conflict {

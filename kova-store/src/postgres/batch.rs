@@ -1,0 +1,312 @@
+//! Group commit for `record_delivery` on PostgreSQL.
+//!
+//! One transaction per delivery costs a round trip per statement and a WAL flush per commit.
+//! Concurrent deliveries whose job has no dedupe or coalescing key (the common webhook case)
+//! are instead queued to a collector task that takes everything waiting, writes the events
+//! with one multi-row `INSERT … ON CONFLICT DO NOTHING` and their jobs with another, commits
+//! once, and answers each caller after the commit. A few batches run at once, so while some
+//! commit the next one fills up: the batch size adapts to the load.
+//!
+//! Idempotency is kept by the unique index on (hook_key, delivery_id): a duplicate of a row
+//! committed before (by any process) is not inserted and reported `Duplicate` with the existing
+//! id; a duplicate inside the same batch is reported `Duplicate` of its first copy. Rows are
+//! inserted in key order, so two batches racing on the same keys wait for each other in the
+//! same order and cannot deadlock. If a batch fails, each of its deliveries is retried on its
+//! own, so one bad delivery does not fail the others.
+
+use super::error::PgResultExt;
+use super::records::record_delivery_one;
+use kova_core::*;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+/// At most this many deliveries per transaction.
+const MAX_BATCH: usize = 512;
+
+/// A delivery waiting for its batch.
+struct Pending {
+    delivery: WebhookDelivery,
+    job: Option<NewJob>,
+    tx: oneshot::Sender<Result<DeliveryOutcome>>,
+}
+
+/// The handle callers send deliveries through.
+#[derive(Debug, Clone)]
+pub(super) struct Batcher {
+    tx: mpsc::UnboundedSender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("delivery_id", &self.delivery.delivery_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batcher {
+    /// Starts the collector on the current tokio runtime; `in_flight` batches may commit at
+    /// once. The collector stops when the last handle is dropped.
+    pub(super) fn start(pool: PgPool, in_flight: usize) -> Batcher {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(collect(pool, rx, in_flight.max(1)));
+        Batcher { tx }
+    }
+
+    /// Records a delivery (validated, with a key-less job or none) in the next batch.
+    pub(super) async fn record(
+        &self,
+        delivery: WebhookDelivery,
+        job: Option<NewJob>,
+    ) -> Result<DeliveryOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Pending { delivery, job, tx })
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> Error {
+    Error::backend("postgres", "the delivery batcher has stopped")
+}
+
+async fn collect(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Pending>, in_flight: usize) {
+    let slots = Arc::new(Semaphore::new(in_flight));
+    loop {
+        // Wait for a free slot before taking work, so deliveries pile up while every slot is
+        // committing and the next batch carries them all.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            flush(&pool, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn flush(pool: &PgPool, batch: Vec<Pending>) {
+    let items: Vec<(&WebhookDelivery, Option<&NewJob>)> = batch
+        .iter()
+        .map(|p| (&p.delivery, p.job.as_ref()))
+        .collect();
+    match insert_batch(pool, &items).await {
+        Ok(outcomes) => {
+            for (p, out) in batch.into_iter().zip(outcomes) {
+                let _ = p.tx.send(Ok(out));
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            let p = batch.into_iter().next().expect("one");
+            let _ = p.tx.send(Err(e));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, size = batch.len(), "delivery batch failed; recording one by one");
+            for p in batch {
+                let out = record_delivery_one(pool, &p.delivery, p.job.as_ref()).await;
+                let _ = p.tx.send(out);
+            }
+        }
+    }
+}
+
+/// Records validated deliveries whose jobs have no dedupe or coalescing key, in one
+/// transaction; the outcomes in input order.
+pub(super) async fn insert_batch(
+    pool: &PgPool,
+    items: &[(&WebhookDelivery, Option<&NewJob>)],
+) -> Result<Vec<DeliveryOutcome>> {
+    // The first copy of each key is the one to insert; later copies in the batch point at it.
+    let key = |d: &WebhookDelivery| (d.hook_id.unwrap_or(0), d.delivery_id.clone());
+    let mut first_of: HashMap<(i64, String), usize> = HashMap::with_capacity(items.len());
+    let mut unique: Vec<usize> = Vec::with_capacity(items.len());
+    for (i, (d, _)) in items.iter().enumerate() {
+        first_of.entry(key(d)).or_insert_with(|| {
+            unique.push(i);
+            i
+        });
+    }
+    unique.sort_by_key(|&i| key(items[i].0));
+
+    let n = unique.len();
+    let mut hook_id = Vec::with_capacity(n);
+    let mut hook_key = Vec::with_capacity(n);
+    let mut delivery_id = Vec::with_capacity(n);
+    let mut event = Vec::with_capacity(n);
+    let mut action = Vec::with_capacity(n);
+    let mut repo = Vec::with_capacity(n);
+    let mut installation = Vec::with_capacity(n);
+    let mut sender = Vec::with_capacity(n);
+    let mut target_type = Vec::with_capacity(n);
+    let mut target_id = Vec::with_capacity(n);
+    let mut user_agent = Vec::with_capacity(n);
+    let mut body: Vec<&[u8]> = Vec::with_capacity(n);
+    let mut received = Vec::with_capacity(n);
+    for &i in &unique {
+        let d = items[i].0;
+        hook_id.push(d.hook_id);
+        hook_key.push(d.hook_id.unwrap_or(0));
+        delivery_id.push(d.delivery_id.as_str());
+        event.push(d.event.as_str());
+        action.push(d.action.as_deref());
+        repo.push(d.repo.as_ref().map(|r| r.full_name()));
+        installation.push(d.installation_id);
+        sender.push(d.sender.as_deref());
+        target_type.push(d.target_type.as_deref());
+        target_id.push(d.target_id);
+        user_agent.push(d.user_agent.as_deref());
+        body.push(&d.body[..]);
+        received.push(d.received_at);
+    }
+
+    let mut tx = pool.begin().await.db()?;
+    let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
+        "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
+             installation_id, sender, target_type, target_id, user_agent, body, received_at,
+             status)
+         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, 'received'
+         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+                     $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[],
+                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[])
+             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, ord)
+         ORDER BY ord
+         ON CONFLICT (hook_key, delivery_id) DO NOTHING
+         RETURNING id, hook_key, delivery_id",
+    )
+    .bind(&hook_id)
+    .bind(&hook_key)
+    .bind(&delivery_id)
+    .bind(&event)
+    .bind(&action)
+    .bind(&repo)
+    .bind(&installation)
+    .bind(&sender)
+    .bind(&target_type)
+    .bind(&target_id)
+    .bind(&user_agent)
+    .bind(&body)
+    .bind(&received)
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let new_ids: HashMap<(i64, String), i64> = inserted
+        .into_iter()
+        .map(|(id, hk, di)| ((hk, di), id))
+        .collect();
+
+    // Keys that were not inserted exist already (committed by someone else).
+    let missing: Vec<usize> = unique
+        .iter()
+        .copied()
+        .filter(|&i| !new_ids.contains_key(&key(items[i].0)))
+        .collect();
+    let mut old_ids: HashMap<(i64, String), i64> = HashMap::new();
+    if !missing.is_empty() {
+        let hk: Vec<i64> = missing.iter().map(|&i| key(items[i].0).0).collect();
+        let di: Vec<&str> = missing
+            .iter()
+            .map(|&i| items[i].0.delivery_id.as_str())
+            .collect();
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT e.id, e.hook_key, e.delivery_id FROM events e
+             JOIN UNNEST($1::BIGINT[], $2::TEXT[]) AS k(hk, di)
+               ON e.hook_key = k.hk AND e.delivery_id = k.di",
+        )
+        .bind(&hk)
+        .bind(&di)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        old_ids = rows
+            .into_iter()
+            .map(|(id, hk, di)| ((hk, di), id))
+            .collect();
+    }
+
+    // Jobs of the newly inserted events, in one statement.
+    let mut job_rows: Vec<usize> = unique
+        .iter()
+        .copied()
+        .filter(|&i| items[i].1.is_some() && new_ids.contains_key(&key(items[i].0)))
+        .collect();
+    job_rows.sort_by_key(|&i| new_ids[&key(items[i].0)]);
+    let mut job_of_event: HashMap<i64, i64> = HashMap::with_capacity(job_rows.len());
+    if !job_rows.is_empty() {
+        let mut kind = Vec::with_capacity(job_rows.len());
+        let mut ev = Vec::with_capacity(job_rows.len());
+        let mut payload = Vec::with_capacity(job_rows.len());
+        let mut max_attempts = Vec::with_capacity(job_rows.len());
+        let mut run_at = Vec::with_capacity(job_rows.len());
+        let mut created = Vec::with_capacity(job_rows.len());
+        for &i in &job_rows {
+            let (d, j) = (items[i].0, items[i].1.expect("filtered"));
+            kind.push(j.kind.as_str());
+            ev.push(new_ids[&key(d)]);
+            payload.push(crate::codec::to_json(&j.payload)?);
+            max_attempts.push(i64::from(j.max_attempts));
+            run_at.push(j.run_at.unwrap_or(d.received_at));
+            created.push(d.received_at);
+        }
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "INSERT INTO jobs (kind, event_id, payload, attempts, max_attempts, run_at, status,
+                 created_at, updated_at)
+             SELECT k, ev, p, 0, m, ra, 'queued', ca, ca
+             FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[],
+                         $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[])
+                 WITH ORDINALITY AS t(k, ev, p, m, ra, ca, ord)
+             ORDER BY ord
+             RETURNING id, event_id",
+        )
+        .bind(&kind)
+        .bind(&ev)
+        .bind(&payload)
+        .bind(&max_attempts)
+        .bind(&run_at)
+        .bind(&created)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        job_of_event = rows.into_iter().map(|(id, ev)| (ev, id)).collect();
+    }
+    tx.commit().await.db()?;
+
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| {
+            let k = key(d);
+            let first = first_of[&k];
+            match new_ids.get(&k) {
+                Some(&id) if first == i => Ok(DeliveryOutcome::Inserted {
+                    event_id: EventId(id),
+                    job: job_of_event
+                        .get(&id)
+                        .map(|&j| EnqueueOutcome::Created(JobId(j))),
+                }),
+                Some(&id) => Ok(DeliveryOutcome::Duplicate {
+                    event_id: EventId(id),
+                }),
+                None => old_ids
+                    .get(&k)
+                    .map(|&id| DeliveryOutcome::Duplicate {
+                        event_id: EventId(id),
+                    })
+                    .ok_or_else(|| Error::Internal("duplicate delivery without its event".into())),
+            }
+        })
+        .collect()
+}

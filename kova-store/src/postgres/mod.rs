@@ -1,0 +1,384 @@
+//! The PostgreSQL store (feature `postgres`): a connection pool shared by any number of
+//! processes. The job queue claims with `FOR UPDATE SKIP LOCKED` and leases, so many workers on
+//! many machines share it safely; concurrent `record_delivery` calls are group-committed (see
+//! `batch`). Every claim and list path is backed by an index (see the migrations and the
+//! EXPLAIN test).
+
+mod batch;
+mod error;
+mod jobs;
+pub(crate) mod migrate;
+mod records;
+mod rows;
+
+use crate::open::redact_url;
+use async_trait::async_trait;
+use batch::Batcher;
+use error::PgResultExt;
+use kova_core::*;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Options of a [`PostgresStore`]. Start from `PgOptions::default()` and use the setters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PgOptions {
+    /// Pool size. Default: 16.
+    pub max_connections: u32,
+    /// The schema holding Kova's tables (created if missing; the connections' `search_path`).
+    /// `None` uses the connection's default (usually `public`). Default: `None`.
+    pub schema: Option<String>,
+    /// How long an operation waits for a free connection. Default: 10 s.
+    pub acquire_timeout: Duration,
+    /// Delivery batches committing at once (group commit). Default: 4.
+    pub batches_in_flight: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_connections: 16,
+            schema: None,
+            acquire_timeout: Duration::from_secs(10),
+            batches_in_flight: 4,
+        }
+    }
+}
+
+impl PgOptions {
+    /// Sets the pool size (at least 1).
+    pub fn with_max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+    /// Keeps Kova's tables in this schema.
+    pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+    /// Sets how long to wait for a free connection.
+    pub fn with_acquire_timeout(mut self, d: Duration) -> Self {
+        self.acquire_timeout = d;
+        self
+    }
+    /// Sets how many delivery batches may commit at once.
+    pub fn with_batches_in_flight(mut self, n: usize) -> Self {
+        self.batches_in_flight = n.max(1);
+        self
+    }
+}
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: PgPool,
+    batcher: Batcher,
+    shown: String,
+    options: PgOptions,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("database", &self.shown)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A schema name must be a plain identifier: it is put into SQL (quoted) and `search_path`.
+fn validate_schema(s: &str) -> Result<()> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "postgres schema must be 1..=63 lowercase letters, digits and '_', not starting \
+             with a digit (got '{s}')"
+        )))
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database `url` names (`postgres://user:password@host:port/db`, sqlx's
+    /// URL options accepted), then migrates the schema. The password never appears in errors
+    /// or `Debug` output.
+    pub async fn connect(url: &str, options: PgOptions) -> Result<PostgresStore> {
+        let shown = redact_url(url);
+        let scrub = |m: String| scrub_password(&m, url);
+        let mut connect = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(scrub(format!("invalid postgres URL {shown}: {e}"))))?;
+        connect = connect.application_name("kova");
+        if let Some(s) = &options.schema {
+            validate_schema(s)?;
+            connect = connect.options([("search_path", s.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| {
+                let transient = !matches!(e, sqlx::Error::Configuration(_));
+                Error::Backend {
+                    backend: "postgres",
+                    message: scrub(format!("cannot connect to {shown}: {e}")),
+                    transient,
+                    source: None,
+                }
+            })?;
+        migrate::migrate(&pool, options.schema.as_deref()).await?;
+        let batcher = Batcher::start(pool.clone(), options.batches_in_flight);
+        Ok(PostgresStore {
+            pool,
+            batcher,
+            shown,
+            options,
+        })
+    }
+
+    /// The connection pool (for administration and tests: EXPLAIN, bulk loads).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Records many deliveries with one transaction per batch of key-less jobs (imports,
+    /// backfills); deliveries whose jobs have dedupe or coalescing keys are recorded one by
+    /// one. The outcomes come in input order.
+    pub async fn record_deliveries(
+        &self,
+        items: Vec<(WebhookDelivery, Option<NewJob>)>,
+    ) -> Result<Vec<DeliveryOutcome>> {
+        for (d, j) in &items {
+            d.validate()?;
+            if let Some(j) = j {
+                j.validate()?;
+            }
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(1000) {
+            let plain = chunk.iter().all(|(_, j)| j.as_ref().is_none_or(keyless));
+            if plain {
+                let refs: Vec<_> = chunk.iter().map(|(d, j)| (d, j.as_ref())).collect();
+                out.extend(batch::insert_batch(&self.pool, &refs).await?);
+            } else {
+                for (d, j) in chunk {
+                    out.push(records::record_delivery_one(&self.pool, d, j.as_ref()).await?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A job that needs no advisory lock, so it can ride in a delivery batch.
+fn keyless(j: &NewJob) -> bool {
+    j.dedupe_key.is_none() && j.coalesce_key.is_none()
+}
+
+/// Removes the URL's password from a message, wherever a library may have echoed it.
+fn scrub_password(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(creds, _)| creds.split_once(':'))
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(p) => message.replace(p, "***"),
+        None => message.to_string(),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::new(true, true)
+    }
+
+    async fn health(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
+    }
+
+    async fn upsert_repository(&self, repo: &Repository) -> Result<()> {
+        repo.validate()?;
+        records::upsert_repository(&self.pool, repo).await
+    }
+
+    async fn get_repository(&self, repo: &RepoRef) -> Result<Option<Repository>> {
+        records::get_repository(&self.pool, repo).await
+    }
+
+    async fn list_repositories(&self, opts: &ListOptions) -> Result<Page<Repository>> {
+        records::list_repositories(&self.pool, opts).await
+    }
+
+    async fn record_snapshot(&self, snapshot: &RepoSnapshot) -> Result<()> {
+        records::record_snapshot(&self.pool, snapshot).await
+    }
+
+    async fn list_snapshots(
+        &self,
+        repo: &RepoRef,
+        opts: &ListOptions,
+    ) -> Result<Page<RepoSnapshot>> {
+        records::list_snapshots(&self.pool, repo, opts).await
+    }
+
+    async fn record_delivery(
+        &self,
+        delivery: &WebhookDelivery,
+        job: Option<&NewJob>,
+    ) -> Result<DeliveryOutcome> {
+        delivery.validate()?;
+        if let Some(j) = job {
+            j.validate()?;
+        }
+        if job.is_none_or(keyless) {
+            self.batcher.record(delivery.clone(), job.cloned()).await
+        } else {
+            records::record_delivery_one(&self.pool, delivery, job).await
+        }
+    }
+
+    async fn get_event(&self, id: EventId) -> Result<Option<WebhookEvent>> {
+        records::get_event(&self.pool, id).await
+    }
+
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        opts: &ListOptions,
+    ) -> Result<Page<WebhookEvent>> {
+        records::list_events(&self.pool, filter, opts).await
+    }
+
+    async fn set_event_status(&self, id: EventId, status: EventStatus) -> Result<()> {
+        records::set_event_status(&self.pool, id, status).await
+    }
+
+    async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<EnqueueOutcome> {
+        job.validate()?;
+        let mut tx = self.pool.begin().await.db()?;
+        let out = jobs::enqueue(&mut tx, job, None, now).await?;
+        tx.commit().await.db()?;
+        Ok(out)
+    }
+
+    async fn claim_jobs(&self, req: &ClaimRequest) -> Result<Vec<Job>> {
+        jobs::claim(&self.pool, req).await
+    }
+
+    async fn renew_lease(&self, id: JobId, worker: &str, until: Timestamp) -> Result<()> {
+        jobs::renew(&self.pool, id, worker, until).await
+    }
+
+    async fn complete_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
+        jobs::finish(&self.pool, id, worker, now, JobStatus::Done, None).await
+    }
+
+    async fn retry_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<RetryOutcome> {
+        jobs::retry(&self.pool, id, worker, run_at, error, now).await
+    }
+
+    async fn fail_job(&self, id: JobId, worker: &str, error: &str, now: Timestamp) -> Result<()> {
+        jobs::finish(&self.pool, id, worker, now, JobStatus::Dead, Some(error)).await
+    }
+
+    async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
+        jobs::release(&self.pool, id, worker, now).await
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        records::get_job(&self.pool, id).await
+    }
+
+    async fn list_jobs(&self, filter: &JobFilter, opts: &ListOptions) -> Result<Page<Job>> {
+        records::list_jobs(&self.pool, filter, opts).await
+    }
+
+    async fn jobs_summary(&self) -> Result<JobsSummary> {
+        jobs::summary(&self.pool).await
+    }
+
+    async fn insert_artifact(
+        &self,
+        artifact: &NewArtifact,
+        now: Timestamp,
+    ) -> Result<ArtifactOutcome> {
+        artifact.validate()?;
+        records::insert_artifact(&self.pool, artifact, now).await
+    }
+
+    async fn get_artifact(&self, id: ArtifactId) -> Result<Option<Artifact>> {
+        records::get_artifact(&self.pool, id).await
+    }
+
+    async fn list_artifacts(
+        &self,
+        filter: &ArtifactFilter,
+        opts: &ListOptions,
+    ) -> Result<Page<Artifact>> {
+        records::list_artifacts(&self.pool, filter, opts).await
+    }
+
+    async fn record_interaction(&self, interaction: &LlmInteraction) -> Result<InteractionId> {
+        records::record_interaction(&self.pool, interaction).await
+    }
+
+    async fn list_interactions(
+        &self,
+        filter: &InteractionFilter,
+        opts: &ListOptions,
+    ) -> Result<Page<LlmInteraction>> {
+        records::list_interactions(&self.pool, filter, opts).await
+    }
+
+    async fn usage_totals(&self, filter: &InteractionFilter) -> Result<UsageTotals> {
+        records::usage_totals(&self.pool, filter).await
+    }
+
+    async fn record_sync_log(&self, log: &SyncLog) -> Result<SyncLogId> {
+        records::record_sync_log(&self.pool, log).await
+    }
+
+    async fn list_sync_logs(
+        &self,
+        repo: Option<&RepoRef>,
+        opts: &ListOptions,
+    ) -> Result<Page<SyncLog>> {
+        records::list_sync_logs(&self.pool, repo, opts).await
+    }
+
+    async fn record_repo_error(&self, error: &RepoError) -> Result<RepoErrorId> {
+        records::record_repo_error(&self.pool, error).await
+    }
+
+    async fn list_repo_errors(
+        &self,
+        repo: Option<&RepoRef>,
+        opts: &ListOptions,
+    ) -> Result<Page<RepoError>> {
+        records::list_repo_errors(&self.pool, repo, opts).await
+    }
+}
