@@ -406,7 +406,10 @@ impl Anthropic {
         let mut retries = 0;
         loop {
             let failure = match self.attempt(url, body.clone(), stream).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    tracing::debug!(service = SERVICE, path = url.path(), retries, "answered");
+                    return Ok(answer);
+                }
                 Err(f) => f,
             };
             if !failure.retryable || retries >= i.retry.max_retries {

@@ -59,7 +59,7 @@ pub(crate) struct MessageResponse {
     pub stop_reason: Option<String>,
     #[serde(default)]
     pub stop_sequence: Option<String>,
-    #[serde(default)]
+    /// Required: an answer without its token counts would be recorded as free.
     pub usage: WireUsage,
 }
 

@@ -8,12 +8,14 @@ use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// One request the fake received.
-#[derive(Debug, Clone)]
+/// One request the fake received. Its `Debug` hides credential headers, so a failing
+/// assertion never prints a key (even a test one).
+#[derive(Clone)]
 pub struct RecordedRequest {
     /// `POST`.
     pub method: String,
@@ -23,6 +25,25 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: Bytes,
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "x-api-key" | "authorization" => (n.as_str(), "***"),
+                _ => (n.as_str(), v.as_str()),
+            })
+            .collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
 }
 
 impl RecordedRequest {

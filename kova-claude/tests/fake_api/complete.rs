@@ -367,3 +367,31 @@ async fn reqwest_post(fake: &FakeAnthropic, headers: &[(&str, &str)]) -> (u16, S
 fn reqwest_client() -> reqwest::Client {
     reqwest::Client::new()
 }
+
+#[tokio::test]
+async fn an_answer_without_usage_is_not_recorded_as_free() {
+    let (fake, _sleeper, claude) = setup().await;
+    let mut body = kova_claude::testing::message_json("ok", "end_turn", None, Usage::default());
+    body.as_object_mut().unwrap().remove("usage");
+    fake.push(FakeResponse::json(200, body));
+    let e = claude
+        .complete(&CompletionRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Protocol { ref message, .. } if message.contains("usage")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn recorded_requests_hide_the_key_in_debug() {
+    let (fake, _sleeper, claude) = setup().await;
+    fake.push(FakeResponse::text("ok"));
+    claude.complete(&CompletionRequest::new("x")).await.unwrap();
+    let debug = format!("{:?} {claude:?}", fake.requests());
+    assert!(
+        !debug.contains(KEY) && debug.contains("anthropic-version"),
+        "{debug}"
+    );
+}
