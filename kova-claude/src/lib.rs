@@ -35,6 +35,7 @@
 //! With the `testing` feature, [`testing`] holds `FakeAnthropic`, a local server speaking the
 //! real wire format, and `RecordingSleeper`.
 
+mod builder;
 mod client;
 mod errors;
 mod models;
@@ -49,9 +50,10 @@ mod wire;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use builder::AnthropicBuilder;
 pub use client::{
-    Anthropic, AnthropicBuilder, API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    Anthropic, API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STREAM_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT,
 };
 pub use models::{model_limits, ModelLimits, DEFAULT_MAX_TOKENS, DEFAULT_MODEL};
 pub use pricing::{ModelPrice, PriceTable};
