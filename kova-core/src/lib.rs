@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod handler;
+pub mod handlers;
 pub mod model;
 pub mod provider;
 pub mod source;

@@ -228,6 +228,13 @@ impl KovaBuilder {
         self
     }
 
+    /// Registers every shipped handler (after any registered so far, which take precedence).
+    pub fn default_handlers(mut self, settings: crate::handlers::HandlerSettings) -> Self {
+        self.handlers
+            .extend(crate::handlers::default_handlers(settings));
+        self
+    }
+
     /// The clock (tests inject a `ManualClock`).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
