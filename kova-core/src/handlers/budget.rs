@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn source_first_generated_last_nothing_dropped_silently() {
         let files = vec![
-            file("Cargo.lock", Some(3_000)),
+            file("Cargo.lock", Some(6_000)),
             file("README.md", Some(300)),
             file("src/main.rs", Some(300)),
             file("logo.png", None),
