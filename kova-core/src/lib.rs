@@ -9,8 +9,10 @@
 //! runs, and test doubles: `ScriptedLlm`, `FakeSource`, `ManualClock`.
 
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod handler;
+pub mod handlers;
 pub mod model;
 pub mod provider;
 pub mod source;
@@ -21,6 +23,7 @@ pub mod webhook;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use engine::{EngineSettings, IngestOutcome, Kova, KovaBuilder, ProcessReport};
 pub use error::{BoxError, Error, Result, SignatureError};
 pub use handler::{EventHandler, HandlerContext, HandlerOutcome};
 pub use model::*;
@@ -36,5 +39,7 @@ pub use store::{
     ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
     StoreCapabilities, StoreExt,
 };
-pub use time::{Clock, SystemClock, Timestamp};
+#[cfg(feature = "tokio")]
+pub use time::TokioSleeper;
+pub use time::{Clock, Sleeper, SystemClock, Timestamp};
 pub use webhook::{HeaderSource, WebhookReceiver};

@@ -1,7 +1,9 @@
-//! Time as the engine sees it: one timestamp type and an injectable clock, so tests and
-//! stores never depend on the wall clock to decide when a job is due or a lease expired.
+//! Time as the engine sees it: one timestamp type, an injectable clock and an injectable
+//! sleeper, so tests and stores never depend on the wall clock or on real waiting.
 
+use futures::future::BoxFuture;
 use std::fmt::Debug;
+use std::time::Duration;
 
 /// A point in time, always UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
@@ -22,8 +24,32 @@ impl Clock for SystemClock {
     }
 }
 
+/// How the engine waits (backoff, polling, lease renewal). Injected so kova-core needs no
+/// runtime and tests can record waits instead of waiting.
+pub trait Sleeper: Send + Sync + Debug + 'static {
+    /// Completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// A [`Sleeper`] on tokio's timer (feature `tokio`).
+#[cfg(feature = "tokio")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleeper;
+
+#[cfg(feature = "tokio")]
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
 /// Truncates a timestamp to whole microseconds, the precision every backend can store, so a
 /// value read back compares equal to the value written.
 pub fn to_micros(ts: Timestamp) -> Timestamp {
     chrono::DateTime::from_timestamp_micros(ts.timestamp_micros()).unwrap_or(ts)
+}
+
+/// Converts a std duration to chrono's, saturating instead of failing on huge values.
+pub fn chrono_duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
