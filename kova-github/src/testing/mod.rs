@@ -1,0 +1,9 @@
+//! Test doubles for code that talks to GitHub (feature `testing`): [`FakeGitHub`], a local fake
+//! of the REST API, and [`RecordingSleeper`], which records the client's waits instead of
+//! waiting.
+
+mod fake;
+mod sleeper;
+
+pub use fake::{FakeGitHub, FakeResponse, RecordedRequest};
+pub use sleeper::RecordingSleeper;
