@@ -147,7 +147,9 @@ impl Anthropic {
                 return Err(failure.error);
             }
             let wait = match failure.retry_after {
-                Some(d) if d > i.retry.max_retry_after => {
+                // A rate limit carries the requested wait to the caller; other errors cannot,
+                // so for them the usual backoff applies, as in the official SDKs.
+                Some(d) if d > i.retry.max_retry_after && failure.error.retry_after().is_some() => {
                     tracing::warn!(
                         service = SERVICE,
                         retry_after_ms = d.as_millis() as u64,
@@ -155,7 +157,7 @@ impl Anthropic {
                     );
                     return Err(failure.error);
                 }
-                Some(d) if !d.is_zero() => d,
+                Some(d) if !d.is_zero() && d <= i.retry.max_retry_after => d,
                 _ => i.retry.jittered_backoff(retries, rand::random::<f64>()),
             };
             tracing::warn!(

@@ -21,9 +21,11 @@ pub struct RetryPolicy {
     /// Fraction (0.0..=1.0) of each backoff that is random, so clients that failed together do
     /// not retry together: the wait is `backoff · (1 − jitter · r)`, `r` uniform in [0, 1).
     pub jitter: f64,
-    /// Longest wait the service may ask for. When it asks for more, waiting inside the call
-    /// would stall the caller, and retrying sooner would ignore the service; the call fails
-    /// with the requested `retry_after` so the caller (e.g. the job queue) reschedules.
+    /// Longest wait the service may ask for that is honoured inside a call. When a rate limit
+    /// asks for more, waiting would stall the caller and retrying sooner would ignore the
+    /// service, so the call fails with `Error::RateLimited { retry_after }` for the caller
+    /// (e.g. the job queue) to reschedule; other errors, which cannot carry the wait, fall
+    /// back to the computed backoff, as in the official SDKs.
     pub max_retry_after: Duration,
     /// Whether timeouts and connection failures are retried.
     pub retry_connection_errors: bool,

@@ -284,3 +284,30 @@ async fn count_tokens_is_retried_too() {
     );
     assert_eq!(sleeper.sleeps().len(), 1);
 }
+
+#[tokio::test]
+async fn an_overload_asking_for_too_long_a_wait_backs_off_instead() {
+    let fake = FakeAnthropic::start().await;
+    let sleeper = RecordingSleeper::default();
+    let claude = builder(&fake, &sleeper)
+        .retry_policy(RetryPolicy::default().with_jitter(0.0))
+        .build()
+        .unwrap();
+    fake.push(
+        FakeResponse::error(529, "overloaded_error", "Overloaded")
+            .with_header("retry-after", "600"),
+    );
+    fake.push(
+        FakeResponse::error(529, "overloaded_error", "Overloaded").with_header("retry-after", "0"),
+    );
+    fake.push(FakeResponse::text("ok"));
+    assert_eq!(
+        claude
+            .complete(&CompletionRequest::new("x"))
+            .await
+            .unwrap()
+            .text,
+        "ok"
+    );
+    assert_eq!(sleeper.sleeps(), [ms(500), ms(1000)]);
+}
