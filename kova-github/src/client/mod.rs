@@ -207,9 +207,11 @@ impl GitHubBuilder {
 
     pub(crate) fn from_lookup(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let first = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| get(n).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+            names.iter().find_map(|n| {
+                get(n)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
         };
         if let Some(token) = first(&["KOVA_GITHUB_TOKEN", "GITHUB_TOKEN"]) {
             self.token = Some(Secret::new(token));
@@ -390,7 +392,10 @@ mod tests {
             gh.inner.url(&["repos", "o", "r"]).as_str(),
             "https://ghe.example.com/api/v3/repos/o/r"
         );
-        assert_eq!(gh.inner.token.as_ref().unwrap().expose(), "ghp_test_not_a_real_token");
+        assert_eq!(
+            gh.inner.token.as_ref().unwrap().expose(),
+            "ghp_test_not_a_real_token"
+        );
         let dbg = format!("{gh:?}");
         assert!(!dbg.contains("ghp_test"), "{dbg}");
 
@@ -398,7 +403,9 @@ mod tests {
         assert_eq!(gh.base_url(), "https://api.github.com/");
         assert!(gh.inner.token.is_none());
         assert_eq!(
-            gh.inner.url(&["repos", "o", "r", "contents", "a b#?.md"]).as_str(),
+            gh.inner
+                .url(&["repos", "o", "r", "contents", "a b#?.md"])
+                .as_str(),
             "https://api.github.com/repos/o/r/contents/a%20b%23%3F.md"
         );
         assert_eq!(
@@ -410,7 +417,13 @@ mod tests {
     #[test]
     fn bad_configuration_is_refused() {
         for url in ["not a url", "ftp://x/", "https://user:pw@api.github.com"] {
-            assert!(matches!(GitHub::builder().base_url(url).build(), Err(Error::Config(_))), "{url}");
+            assert!(
+                matches!(
+                    GitHub::builder().base_url(url).build(),
+                    Err(Error::Config(_))
+                ),
+                "{url}"
+            );
         }
         assert!(GitHub::builder().user_agent(" ").build().is_err());
     }

@@ -150,7 +150,8 @@ impl FakeResponse {
 
     /// Adds a header (`{base}` in the value becomes the server's URL).
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
         self
     }
 
@@ -252,8 +253,8 @@ impl FakeGitHub {
         let (path, query) = path_and_query
             .split_once('?')
             .map_or((path_and_query, ""), |(p, q)| (p, q));
-        let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-            .expect("an HTTP method");
+        let method =
+            Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("an HTTP method");
         self.lock().routes.push(Route {
             method,
             path: path.to_string(),
@@ -392,7 +393,11 @@ fn build(r: FakeResponse, base: &str) -> Response {
             )),
         ];
         Body::from_stream(futures::stream::iter(chunks))
-    } else if r.body.windows(BASE_PLACEHOLDER.len()).any(|w| w == BASE_PLACEHOLDER.as_bytes()) {
+    } else if r
+        .body
+        .windows(BASE_PLACEHOLDER.len())
+        .any(|w| w == BASE_PLACEHOLDER.as_bytes())
+    {
         Body::from(String::from_utf8_lossy(&r.body).replace(BASE_PLACEHOLDER, base))
     } else {
         Body::from(r.body.clone())
