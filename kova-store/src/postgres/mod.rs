@@ -382,3 +382,6 @@ impl Store for PostgresStore {
         records::list_repo_errors(&self.pool, repo, opts).await
     }
 }
+
+#[cfg(test)]
+mod tests;
