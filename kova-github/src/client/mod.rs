@@ -202,10 +202,10 @@ impl GitHubBuilder {
     /// Reads `GITHUB_TOKEN` (or `KOVA_GITHUB_TOKEN`) and `KOVA_GITHUB_API_URL` (or
     /// `GITHUB_API_URL`, which GitHub Actions sets). Unset variables leave the defaults.
     pub fn from_env(self) -> Self {
-        self.from_lookup(|k| std::env::var(k).ok())
+        self.with_env_lookup(|k| std::env::var(k).ok())
     }
 
-    pub(crate) fn from_lookup(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn with_env_lookup(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let first = |names: &[&str]| {
             names.iter().find_map(|n| {
                 get(n)
@@ -386,7 +386,7 @@ mod tests {
             "KOVA_GITHUB_API_URL" => Some("https://ghe.example.com/api/v3".to_string()),
             _ => None,
         };
-        let gh = GitHub::builder().from_lookup(env).build().unwrap();
+        let gh = GitHub::builder().with_env_lookup(env).build().unwrap();
         assert_eq!(gh.base_url(), "https://ghe.example.com/api/v3/");
         assert_eq!(
             gh.inner.url(&["repos", "o", "r"]).as_str(),
@@ -399,7 +399,7 @@ mod tests {
         let dbg = format!("{gh:?}");
         assert!(!dbg.contains("ghp_test"), "{dbg}");
 
-        let gh = GitHub::builder().from_lookup(|_| None).build().unwrap();
+        let gh = GitHub::builder().with_env_lookup(|_| None).build().unwrap();
         assert_eq!(gh.base_url(), "https://api.github.com/");
         assert!(gh.inner.token.is_none());
         assert_eq!(
