@@ -405,6 +405,10 @@ async fn a_directory_is_not_a_file_and_a_missing_file_is_not_found() {
     );
     let err = h.github.get_file(&repo(), "docs", None).await.unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    for bad in ["", "/", "../secrets.txt", "a/./b"] {
+        let err = h.github.get_file(&repo(), bad, None).await.unwrap_err();
+        assert!(matches!(err, Error::Invalid { .. }), "{bad}: {err}");
+    }
     let err = h
         .github
         .get_file(&repo(), "nope.txt", None)

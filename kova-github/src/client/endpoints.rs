@@ -192,8 +192,15 @@ impl SourceHost for GitHub {
         git_ref: Option<&str>,
     ) -> Result<FileContent> {
         let inner = &self.inner;
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() || parts.iter().any(|p| *p == "." || *p == "..") {
+            return Err(Error::invalid(
+                "path",
+                format!("'{path}' is not a file path in the repository"),
+            ));
+        }
         let mut segments = vec!["contents"];
-        segments.extend(path.split('/').filter(|s| !s.is_empty()));
+        segments.extend(parts);
         let mut url = inner.repo_url(repo, &segments);
         if let Some(r) = git_ref {
             url.query_pairs_mut().append_pair("ref", r);
@@ -253,6 +260,9 @@ impl SourceHost for GitHub {
         repo: &RepoRef,
         query: &CommitQuery,
     ) -> Result<Vec<CommitSummary>> {
+        if query.limit == Some(0) {
+            return Ok(Vec::new());
+        }
         let mut url = self.inner.repo_url(repo, &["commits"]);
         {
             let mut q = url.query_pairs_mut();
