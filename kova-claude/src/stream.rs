@@ -12,19 +12,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The event names Anthropic documents; a malformed payload under one of them is an error,
-/// while anything else that does not parse is a new event type and ignored.
-const KNOWN_EVENTS: &[&str] = &[
-    "message_start",
-    "content_block_start",
-    "content_block_delta",
-    "content_block_stop",
-    "message_delta",
-    "message_stop",
-    "ping",
-    "error",
-];
-
 /// The message being streamed, as far as it has arrived.
 #[derive(Debug)]
 pub(crate) struct Assembler {
@@ -66,15 +53,10 @@ impl Assembler {
         if self.finished {
             return Ok(());
         }
-        let payload: StreamPayload = match serde_json::from_str(&ev.data) {
-            Ok(p) => p,
-            Err(e) if KNOWN_EVENTS.contains(&ev.event.as_str()) => {
-                return Err(protocol(format!("bad `{}` event: {e}", ev.event)))
-            }
-            Err(_) => return Ok(()),
-        };
+        let payload = StreamPayload::parse(&ev.event, &ev.data)
+            .map_err(|e| protocol(format!("bad `{}` event: {e}", ev.event)))?;
         match payload {
-            StreamPayload::Ping {} | StreamPayload::Unknown => {}
+            StreamPayload::Ping | StreamPayload::Unknown => {}
             StreamPayload::Error { error } => {
                 return Err(ApiFailure::from_event(error).into_error(&self.key));
             }
@@ -108,7 +90,7 @@ impl Assembler {
                     out.push_back(Ok(StreamEvent::TextDelta { text }));
                 }
             }
-            StreamPayload::ContentBlockStop {} => {}
+            StreamPayload::ContentBlockStop => {}
             StreamPayload::MessageDelta { delta, usage } => {
                 if delta.stop_reason.is_some() {
                     self.stop_reason = delta.stop_reason;
@@ -119,7 +101,7 @@ impl Assembler {
                     out.push_back(Ok(StreamEvent::Usage { usage: self.usage }));
                 }
             }
-            StreamPayload::MessageStop {} => {
+            StreamPayload::MessageStop => {
                 self.finished = true;
                 let completion = Completion {
                     id: std::mem::take(&mut self.id),
@@ -171,13 +153,19 @@ impl State {
         if let Err(e) = self.parser.feed(chunk, &mut self.events) {
             return self.fail(protocol(e.0));
         }
-        for ev in std::mem::take(&mut self.events) {
-            if let Err(e) = self.assembler.apply(&ev, &mut self.pending) {
-                return self.fail(e);
+        // The event buffer is reused from chunk to chunk.
+        let mut events = std::mem::take(&mut self.events);
+        let mut result = Ok(());
+        for ev in events.drain(..) {
+            result = self.assembler.apply(&ev, &mut self.pending);
+            if result.is_err() || self.assembler.is_finished() {
+                break; // nothing after message_stop matters
             }
-            if self.assembler.is_finished() {
-                return; // nothing after message_stop matters
-            }
+        }
+        events.clear();
+        self.events = events;
+        if let Err(e) = result {
+            self.fail(e);
         }
     }
 
