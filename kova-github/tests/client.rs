@@ -253,3 +253,35 @@ async fn search_stops_at_githubs_thousand_result_cap() {
         Some("topic:kova org:octo")
     );
 }
+
+#[tokio::test]
+async fn an_unchanged_listing_costs_only_304s_and_keeps_paging() {
+    let h = harness().await;
+    h.fake.on(
+        "GET",
+        "/users/octocat",
+        FakeResponse::ok(json!({"login": "octocat", "type": "User"})).with_etag("\"u\""),
+    );
+    h.fake.on(
+        "GET",
+        "/users/octocat/repos",
+        FakeResponse::ok(json!([{"full_name": "octocat/a"}]))
+            .with_etag("\"p1\"")
+            .with_next("{base}/user/1/repos?page=2"),
+    );
+    h.fake.on(
+        "GET",
+        "/user/1/repos",
+        FakeResponse::ok(json!([{"full_name": "octocat/b"}])).with_etag("\"p2\""),
+    );
+    let first = h.github.list_owner_repos("octocat").await.unwrap();
+    let again = h.github.list_owner_repos("octocat").await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(again.len(), 2);
+    let stats = h.github.stats();
+    assert_eq!((stats.requests, stats.not_modified), (6, 3));
+    let second_round = &h.fake.requests()[3..];
+    assert!(second_round
+        .iter()
+        .all(|r| r.header("if-none-match").is_some()));
+}
