@@ -8,6 +8,7 @@
 //! With the `testing` feature, [`testing`] holds the Store conformance suite every backend
 //! runs, and test doubles: `ScriptedLlm`, `FakeSource`, `ManualClock`.
 
+pub mod artifacts;
 pub mod config;
 pub mod error;
 pub mod handler;
@@ -21,6 +22,10 @@ pub mod webhook;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use artifacts::{
+    supported_types, AnalyzeRequest, ArtifactRequest, ArtifactService, CommandRequest,
+    CommandResponse, GeneratedArtifact, RepoSyncer, ScanOptions, ScanReport, SupportedTypes,
+};
 pub use error::{BoxError, Error, Result, SignatureError};
 pub use handler::{EventHandler, HandlerContext, HandlerOutcome};
 pub use model::*;
