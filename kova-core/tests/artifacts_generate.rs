@@ -8,9 +8,7 @@ mod artifacts_support;
 use artifacts_support::{env, env_with, repo, seed_repo};
 use kova_core::artifacts::{AnalyzeRequest, ArtifactRequest, ArtifactService};
 use kova_core::testing::ScriptedLlm;
-use kova_core::{
-    ArtifactKind, ArtifactSource, Error, EventId, Role, Store, Usage, Validation,
-};
+use kova_core::{ArtifactKind, ArtifactSource, Error, EventId, Role, Store, Usage, Validation};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -93,10 +91,25 @@ async fn each_kind_is_generated_extracted_validated_and_stored() {
 async fn config_validators_accept_repair_and_reject() {
     let cases = [
         ("json", "{\"port\": 8080}", "{port: 8080,}", "JSON"),
-        ("yaml", "port: 8080\nhosts: [a, b]", "port: [8080\nhosts: {", "YAML"),
+        (
+            "yaml",
+            "port: 8080\nhosts: [a, b]",
+            "port: [8080\nhosts: {",
+            "YAML",
+        ),
         ("toml", "[server]\nport = 8080", "[server\nport = ", "TOML"),
-        ("ini", "[server]\nport = 8080", "[server]\nthis is not ini", "INI"),
-        ("xml", "<server><port>8080</port></server>", "<server><port>8080</server>", "XML"),
+        (
+            "ini",
+            "[server]\nport = 8080",
+            "[server]\nthis is not ini",
+            "INI",
+        ),
+        (
+            "xml",
+            "<server><port>8080</port></server>",
+            "<server><port>8080</server>",
+            "XML",
+        ),
     ];
     for (format, good, bad, name) in cases {
         // Valid at once.
@@ -107,7 +120,9 @@ async fn config_validators_accept_repair_and_reject() {
 
         // Invalid, then repaired: the error goes back in a second turn.
         let e = env();
-        e.llm.push_text(fenced(format, bad)).push_text(fenced(format, good));
+        e.llm
+            .push_text(fenced(format, bad))
+            .push_text(fenced(format, good));
         let a = e.service.generate(config(format)).await.unwrap().artifact;
         assert_eq!(a.validation, Validation::Repaired, "{format}");
         assert_eq!(a.content, format!("{good}\n"));
@@ -136,13 +151,23 @@ async fn config_validators_accept_repair_and_reject() {
 
         // Invalid twice: stored, with the status saying why.
         let e = env();
-        e.llm.push_text(fenced(format, bad)).push_text(fenced(format, bad));
+        e.llm
+            .push_text(fenced(format, bad))
+            .push_text(fenced(format, bad));
         let a = e.service.generate(config(format)).await.unwrap().artifact;
         match &a.validation {
             Validation::Invalid(msg) => assert!(msg.contains(name), "{format}: {msg}"),
             other => panic!("{format}: {other:?}"),
         }
-        assert_eq!(e.store.get_artifact(a.id).await.unwrap().unwrap().validation, a.validation);
+        assert_eq!(
+            e.store
+                .get_artifact(a.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .validation,
+            a.validation
+        );
         assert_eq!(e.llm.calls(), 2);
     }
 }
@@ -151,12 +176,19 @@ async fn config_validators_accept_repair_and_reject() {
 async fn data_diagram_and_code_validators() {
     // Data must be JSON.
     let e = env();
-    e.llm.push_text(fenced("json", "{'a': 1}")).push_text(fenced("json", "{\"a\": 1}"));
+    e.llm
+        .push_text(fenced("json", "{'a': 1}"))
+        .push_text(fenced("json", "{\"a\": 1}"));
     let req = ArtifactRequest::new(ArtifactKind::Data, "d");
-    assert_eq!(e.service.generate(req).await.unwrap().artifact.validation, Validation::Repaired);
+    assert_eq!(
+        e.service.generate(req).await.unwrap().artifact.validation,
+        Validation::Repaired
+    );
 
     let e = env();
-    e.llm.push_text("```json\nnot json\n```").push_text("```json\nstill not\n```");
+    e.llm
+        .push_text("```json\nnot json\n```")
+        .push_text("```json\nstill not\n```");
     let req = ArtifactRequest::new(ArtifactKind::Data, "d");
     let v = e.service.generate(req).await.unwrap().artifact.validation;
     assert!(matches!(v, Validation::Invalid(m) if m.contains("JSON")));
@@ -165,7 +197,10 @@ async fn data_diagram_and_code_validators() {
     let e = env();
     e.llm
         .push_text(fenced("mermaid", "A --> B"))
-        .push_text(fenced("mermaid", "---\ntitle: Flow\n---\n%% c\nsequenceDiagram\n  A->>B: hi"));
+        .push_text(fenced(
+            "mermaid",
+            "---\ntitle: Flow\n---\n%% c\nsequenceDiagram\n  A->>B: hi",
+        ));
     let a = e
         .service
         .generate(ArtifactRequest::new(ArtifactKind::Diagram, "seq"))
@@ -176,7 +211,9 @@ async fn data_diagram_and_code_validators() {
     assert!(e.llm.requests()[1].messages[2].content.contains("Mermaid"));
 
     let e = env();
-    e.llm.push_text(fenced("mermaid", "boxes")).push_text(fenced("mermaid", "arrows"));
+    e.llm
+        .push_text(fenced("mermaid", "boxes"))
+        .push_text(fenced("mermaid", "arrows"));
     let v = e
         .service
         .generate(ArtifactRequest::new(ArtifactKind::Diagram, "x"))
@@ -196,10 +233,14 @@ async fn data_diagram_and_code_validators() {
     let a = e.service.generate(req).await.unwrap().artifact;
     assert_eq!(a.validation, Validation::Repaired);
     assert_eq!(a.content, "fn main() {}\n");
-    assert!(e.llm.requests()[1].messages[2].content.contains("fenced as 'python'"));
+    assert!(e.llm.requests()[1].messages[2]
+        .content
+        .contains("fenced as 'python'"));
 
     let e = env();
-    e.llm.push_text(fenced("go", "hello")).push_text(fenced("go", "world"));
+    e.llm
+        .push_text(fenced("go", "hello"))
+        .push_text(fenced("go", "world"));
     let req = ArtifactRequest::new(ArtifactKind::Code, "m").with_language("golang");
     let v = e.service.generate(req).await.unwrap().artifact.validation;
     assert!(matches!(v, Validation::Invalid(m) if m.contains("Go")));
@@ -237,7 +278,8 @@ async fn an_answer_without_a_fence_is_used_whole_and_flagged() {
 
     // The tagged block wins over earlier blocks in other languages.
     let e = env();
-    e.llm.push_text("```sh\nexport X=1\n```\n```toml\na = 1\n```");
+    e.llm
+        .push_text("```sh\nexport X=1\n```\n```toml\na = 1\n```");
     let a = e.service.generate(config("toml")).await.unwrap().artifact;
     assert_eq!(a.content, "a = 1\n");
     assert_eq!(a.metadata.extra["fallback_extraction"], json!(false));
@@ -262,7 +304,9 @@ async fn truncated_answers_are_flagged_and_repaired_or_marked_invalid() {
 
     // Cut off twice: stored as invalid, flagged, even though the text "parses".
     let e = env();
-    e.llm.push_truncated("```json\n{\"a\": 1}\n```").push_truncated("{\"a\": 1}");
+    e.llm
+        .push_truncated("```json\n{\"a\": 1}\n```")
+        .push_truncated("{\"a\": 1}");
     let a = e
         .service
         .generate(ArtifactRequest::new(ArtifactKind::Data, "d"))
@@ -274,7 +318,9 @@ async fn truncated_answers_are_flagged_and_repaired_or_marked_invalid() {
 
     // An unclosed fence is a truncation sign too.
     let e = env();
-    e.llm.push_truncated("```yaml\na: 1\nb: [1,").push_text("```yaml\na: 1\n```");
+    e.llm
+        .push_truncated("```yaml\na: 1\nb: [1,")
+        .push_text("```yaml\na: 1\n```");
     let a = e.service.generate(config("yaml")).await.unwrap().artifact;
     assert_eq!(a.validation, Validation::Repaired);
     assert_eq!(a.content, "a: 1\n");
@@ -337,13 +383,28 @@ async fn concurrent_requests_with_one_key_make_one_call() {
 async fn bad_requests_fail_before_any_call_naming_the_field() {
     let e = env();
     let cases = [
-        (ArtifactRequest::new(ArtifactKind::Code, " ").with_language("rust"), "title"),
+        (
+            ArtifactRequest::new(ArtifactKind::Code, " ").with_language("rust"),
+            "title",
+        ),
         (ArtifactRequest::new(ArtifactKind::Code, "t"), "language"),
-        (ArtifactRequest::new(ArtifactKind::Code, "t").with_language("cobol++"), "language"),
+        (
+            ArtifactRequest::new(ArtifactKind::Code, "t").with_language("cobol++"),
+            "language",
+        ),
         (ArtifactRequest::new(ArtifactKind::Config, "t"), "format"),
-        (ArtifactRequest::new(ArtifactKind::Config, "t").with_format("csv"), "format"),
-        (ArtifactRequest::new(ArtifactKind::Data, "t").with_format("xml"), "format"),
-        (ArtifactRequest::new(ArtifactKind::Data, "t").with_temperature(1.5), "temperature"),
+        (
+            ArtifactRequest::new(ArtifactKind::Config, "t").with_format("csv"),
+            "format",
+        ),
+        (
+            ArtifactRequest::new(ArtifactKind::Data, "t").with_format("xml"),
+            "format",
+        ),
+        (
+            ArtifactRequest::new(ArtifactKind::Data, "t").with_temperature(1.5),
+            "temperature",
+        ),
     ];
     for (req, field) in cases {
         match e.service.generate(req).await {
@@ -353,7 +414,9 @@ async fn bad_requests_fail_before_any_call_naming_the_field() {
     }
     let mut req = ArtifactRequest::new(ArtifactKind::Data, "t");
     req.kind = "spreadsheet".into();
-    assert!(matches!(e.service.generate(req).await, Err(Error::Invalid { field, .. }) if field == "kind"));
+    assert!(
+        matches!(e.service.generate(req).await, Err(Error::Invalid { field, .. }) if field == "kind")
+    );
     assert_eq!(e.llm.calls(), 0);
     assert!(e.interactions().await.is_empty());
 
@@ -368,7 +431,10 @@ async fn bad_requests_fail_before_any_call_naming_the_field() {
         .generate(ArtifactRequest::new(ArtifactKind::Data, "t"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::NotConfigured { what: "llm", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::NotConfigured { what: "llm", .. }),
+        "{err:?}"
+    );
     // A repository without a source host.
     let err = none
         .generate(ArtifactRequest::new(ArtifactKind::Data, "t").with_repository(repo("o/r")))
@@ -405,7 +471,8 @@ async fn llm_failures_are_recorded_and_nothing_is_stored() {
 async fn repository_context_is_fetched_and_marked_cacheable() {
     let e = env();
     let r = seed_repo(&e.source, "octo/relay");
-    e.llm.push_text(fenced("mermaid", "graph LR\n  GitHub --> Relay"));
+    e.llm
+        .push_text(fenced("mermaid", "graph LR\n  GitHub --> Relay"));
     let req = ArtifactRequest::new(ArtifactKind::Diagram, "architecture")
         .with_description("components and data flow")
         .with_context("focus on webhooks")
@@ -424,7 +491,10 @@ async fn repository_context_is_fetched_and_marked_cacheable() {
     assert!(ctx.text.contains("Webhook relay service"));
     let user = &sent.messages[0].content;
     assert!(user.contains("architecture") && user.contains("focus on webhooks"));
-    assert_eq!(a.metadata.extra["repository_context"]["readme"], json!("README.md"));
+    assert_eq!(
+        a.metadata.extra["repository_context"]["readme"],
+        json!("README.md")
+    );
     let recorded = e.interactions().await;
     assert_eq!(recorded[0].repo.as_ref(), Some(&r));
     assert_eq!(recorded[0].event_id, Some(EventId(7)));
@@ -442,7 +512,9 @@ async fn repository_context_is_fetched_and_marked_cacheable() {
 #[tokio::test]
 async fn the_same_title_makes_new_versions_and_options_reach_the_provider() {
     let e = env();
-    e.llm.push_text(fenced("json", "1")).push_text(fenced("json", "2"));
+    e.llm
+        .push_text(fenced("json", "1"))
+        .push_text(fenced("json", "2"));
     let req = ArtifactRequest::new(ArtifactKind::Data, "numbers")
         .with_model("claude-test")
         .with_temperature(0.2);
@@ -470,7 +542,8 @@ async fn a_prompt_over_the_context_window_is_refused_before_the_call() {
 #[tokio::test]
 async fn code_is_analysed_into_an_analysis_artifact() {
     let e = env();
-    e.llm.push_text("## Summary\nFine.\n\n## Findings\n- low: naming\n");
+    e.llm
+        .push_text("## Summary\nFine.\n\n## Findings\n- low: naming\n");
     let req = AnalyzeRequest::new("fn add(a: i32, b: i32) -> i32 { a + b }")
         .with_language("rust")
         .with_analysis_type("security")
@@ -491,7 +564,11 @@ async fn code_is_analysed_into_an_analysis_artifact() {
     assert!(again.replayed);
     assert_eq!(e.llm.calls(), 1);
 
-    let err = e.service.analyze_code(AnalyzeRequest::new("")).await.unwrap_err();
+    let err = e
+        .service
+        .analyze_code(AnalyzeRequest::new(""))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Invalid { field, .. } if field == "code"));
 }
 

@@ -32,7 +32,7 @@ mod templates;
 mod types;
 mod validate;
 
-pub use ask::CitedFile;
+pub use ask::{CitedFile, FILES_BUDGET, FILE_BUDGET, MAX_CANDIDATES, MAX_FILES};
 pub use command::{CommandAction, CommandRequest, CommandResponse, RepoSyncer, ACTIONS};
 pub use extract::Extraction;
 pub use llm_call::{check_budget, record_completion, RecordedCompletion};

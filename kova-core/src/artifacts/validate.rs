@@ -108,10 +108,12 @@ pub(crate) fn parse_ini(content: &str) -> Result<Vec<IniEntry>, String> {
                 last.value.push('\n');
                 last.value.push_str(line);
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "not valid INI: line {line_no}: expected '[section]' or 'key = value', got '{}'",
                 clip(line, 60)
-            )),
+            ))
+            }
         }
     }
     if entries.is_empty() {

@@ -175,6 +175,7 @@ struct Builder {
     report: ScanReport,
     opts: ScanOptions,
     candidates: Vec<(String, u64, Candidate)>,
+    file_limit_hit: bool,
 }
 
 impl Builder {
@@ -194,13 +195,15 @@ impl Builder {
             },
             opts: opts.clone(),
             candidates: Vec::new(),
+            file_limit_hit: false,
         }
     }
 
     /// Whether another file may be counted; records the truncation when not.
     fn room(&mut self) -> bool {
         if self.report.file_count as usize >= self.opts.max_files {
-            if !self.report.truncated {
+            if !self.file_limit_hit {
+                self.file_limit_hit = true;
                 self.report.truncated = true;
                 self.report.notes.push(format!(
                     "stopped after {} files (max_files)",
