@@ -300,6 +300,21 @@ async fn ask_respects_the_byte_budget_and_pins_the_named_file() {
     assert_eq!(retry.included_bytes, FILE_BUDGET as u64);
     let total: u64 = resp.files_used.iter().map(|f| f.included_bytes).sum();
     assert!(total <= FILES_BUDGET as u64);
+
+    // A named file that is not in the repository is an error, before any LLM call.
+    let calls = e.llm.calls();
+    let err = e
+        .service
+        .command(
+            CommandRequest::new("Explain")
+                .with_action("ask")
+                .with_repository(repo("octo/relay"))
+                .with_file_path("src/missing.rs"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!(e.llm.calls(), calls);
 }
 
 #[tokio::test]

@@ -301,6 +301,8 @@ async fn truncated_answers_are_flagged_and_repaired_or_marked_invalid() {
     let repair = &e.llm.requests()[1].messages[2].content;
     assert!(repair.contains("cut off"), "{repair}");
     assert_eq!(e.llm.requests()[0].max_tokens, Some(50));
+    // The repair round may answer at more length.
+    assert_eq!(e.llm.requests()[1].max_tokens, Some(100));
 
     // Cut off twice: stored as invalid, flagged, even though the text "parses".
     let e = env();
@@ -595,4 +597,18 @@ async fn usage_totals_match_the_artifacts() {
     assert_eq!(totals.calls, 3);
     let sum: Usage = a.metadata.usage + b.metadata.usage;
     assert_eq!(totals.usage, sum);
+}
+
+#[tokio::test]
+async fn the_repair_round_can_be_turned_off() {
+    let e = env();
+    e.llm.push_text(fenced("json", "{nope"));
+    let req = ArtifactRequest::new(ArtifactKind::Data, "d").with_repair(false);
+    let a = e.service.generate(req).await.unwrap().artifact;
+    assert!(matches!(&a.validation, Validation::Invalid(m) if m.contains("JSON")));
+    assert_eq!(e.llm.calls(), 1);
+    assert_eq!(a.metadata.extra["llm_calls"], json!(1));
+    // The wire shape defaults to repairing.
+    let r: ArtifactRequest = serde_json::from_str(r#"{"kind": "data", "title": "t"}"#).unwrap();
+    assert!(r.repair);
 }

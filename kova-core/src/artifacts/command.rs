@@ -282,6 +282,11 @@ impl ArtifactService {
             }
             CommandAction::Ask => {
                 let ctx = ctx.as_ref().expect("validated: ask has a repository");
+                if let Some(p) = &file_path {
+                    if !ctx.tree.truncated && !ctx.blobs().any(|e| &e.path == p) {
+                        return Err(Error::not_found("file", format!("{}:{p}", ctx.repo())));
+                    }
+                }
                 let chosen =
                     choose_files(&**self.source()?, ctx, &req.command, file_path.as_deref())
                         .await?;

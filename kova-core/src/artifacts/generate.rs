@@ -1,11 +1,10 @@
 //! The generation pipeline shared by `generate` and `analyze_code`: prompt → LLM → extract →
 //! validate → (one repair round) → store with usage and validation status.
 
+use crate::artifacts::analyze::AnalyzeRequest;
 use crate::artifacts::extract::{extract, extract_document, Extracted};
 use crate::artifacts::llm_call::{check_budget, record_completion};
-use crate::artifacts::request::{
-    AnalyzeRequest, ArtifactRequest, GeneratedArtifact, DEFAULT_OUTPUT_TOKENS,
-};
+use crate::artifacts::request::{ArtifactRequest, GeneratedArtifact, DEFAULT_OUTPUT_TOKENS};
 use crate::artifacts::{repo_context, templates, validate, ArtifactService};
 use crate::error::Result;
 use crate::model::{
@@ -26,6 +25,8 @@ struct Plan {
     key: Option<String>,
     request: CompletionRequest,
     extra: Map<String, Value>,
+    /// Whether a validation failure gets a repair round.
+    repair: bool,
 }
 
 impl ArtifactService {
@@ -88,6 +89,7 @@ impl ArtifactService {
                 key: req.idempotency_key,
                 request,
                 extra,
+                repair: req.repair,
             },
         )
         .await
@@ -153,6 +155,7 @@ impl ArtifactService {
                 key: req.idempotency_key,
                 request,
                 extra,
+                repair: true,
             },
         )
         .await
@@ -169,6 +172,7 @@ impl ArtifactService {
             key,
             request,
             mut extra,
+            repair,
         } = plan;
         check_budget(llm, &request)?;
         let purpose = format!("artifact:{kind}");
@@ -185,9 +189,10 @@ impl ArtifactService {
         let mut model = first.model.clone();
         let validation = match checked(kind, target, &extracted, &first) {
             Ok(()) => Validation::Valid,
+            Err(first_error) if !repair => Validation::Invalid(first_error),
             Err(first_error) => {
                 extra.insert("first_validation_error".into(), first_error.clone().into());
-                let repair = request.clone().with_messages(vec![
+                let mut retry = request.clone().with_messages(vec![
                     request.messages[0].clone(),
                     Message::assistant(first.text.clone()),
                     Message::user(templates::repair_prompt(
@@ -197,13 +202,19 @@ impl ArtifactService {
                         first.is_truncated(),
                     )),
                 ]);
+                if first.is_truncated() {
+                    // Cut off: allow a longer answer (up to the model's limit) besides asking
+                    // for a more concise one.
+                    let cap = llm.capabilities().max_output_tokens.max(1);
+                    retry.max_tokens = retry.max_tokens.map(|n| n.saturating_mul(2).min(cap));
+                }
                 let second = self
                     .call(
                         llm,
                         &format!("{purpose}:repair"),
                         repo.as_ref(),
                         event_id,
-                        &repair,
+                        &retry,
                     )
                     .await?;
                 usage += second.usage;

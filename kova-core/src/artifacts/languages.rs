@@ -380,6 +380,7 @@ pub(crate) const DATA_FORMATS: &[&str] = &["json"];
 pub(crate) const MERMAID_TYPES: &[&str] = &[
     "graph",
     "flowchart",
+    "flowchart-elk",
     "sequenceDiagram",
     "classDiagram",
     "classDiagram-v2",

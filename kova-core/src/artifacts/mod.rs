@@ -18,6 +18,7 @@
 //! validation status, usage summed over the calls, model, cost and flags (`truncated`,
 //! `fallback_extraction`). Idempotency keys: see [`idempotency`](self::idempotency).
 
+mod analyze;
 mod ask;
 mod command;
 mod extract;
@@ -32,13 +33,14 @@ mod templates;
 mod types;
 mod validate;
 
+pub use analyze::{AnalyzeRequest, ANALYSIS_TYPES};
 pub use ask::{CitedFile, FILES_BUDGET, FILE_BUDGET, MAX_CANDIDATES, MAX_FILES};
 pub use command::{CommandAction, CommandRequest, CommandResponse, RepoSyncer, ACTIONS};
 pub use extract::Extraction;
 pub use llm_call::{check_budget, record_completion, RecordedCompletion};
 pub use request::{
-    AnalyzeRequest, ArtifactRequest, GeneratedArtifact, ValidRequest, ANALYSIS_TYPES,
-    DEFAULT_OUTPUT_TOKENS, MAX_INPUT_BYTES, MAX_OUTPUT_TOKENS, MAX_TITLE_CHARS,
+    ArtifactRequest, GeneratedArtifact, ValidRequest, DEFAULT_OUTPUT_TOKENS, MAX_INPUT_BYTES,
+    MAX_OUTPUT_TOKENS, MAX_TITLE_CHARS,
 };
 pub use scan::{
     scan_local_path, K8sResource, LanguageStats, Manifest, ManifestKind, ScanOptions, ScanReport,

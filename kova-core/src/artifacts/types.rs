@@ -1,11 +1,11 @@
 //! [`supported_types`]: the one list of artifact kinds, languages and formats Kova supports
 //! (served as `GET /artifacts/types`).
 
+use crate::artifacts::analyze::ANALYSIS_TYPES;
 use crate::artifacts::languages::{
     code_languages, CONFIG_FORMATS, DATA_FORMATS, DIAGRAM_FORMATS, DOCUMENT_FORMATS, LANGUAGES,
     MERMAID_TYPES,
 };
-use crate::artifacts::request::ANALYSIS_TYPES;
 use serde::{Deserialize, Serialize};
 
 /// Everything a caller may ask `generate` and `analyze_code` for.
