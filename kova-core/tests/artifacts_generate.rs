@@ -296,7 +296,8 @@ async fn truncated_answers_are_flagged_and_repaired_or_marked_invalid() {
     let req = ArtifactRequest::new(ArtifactKind::Document, "guide").with_max_tokens(50);
     let a = e.service.generate(req).await.unwrap().artifact;
     assert_eq!(a.validation, Validation::Repaired);
-    assert_eq!(a.metadata.extra["truncated"], json!(true));
+    // The stored content is complete; the cut-off first call is still on record.
+    assert_eq!(a.metadata.extra["truncated"], json!(false));
     assert_eq!(a.metadata.extra["truncated_calls"], json!([1]));
     let repair = &e.llm.requests()[1].messages[2].content;
     assert!(repair.contains("cut off"), "{repair}");
@@ -316,6 +317,7 @@ async fn truncated_answers_are_flagged_and_repaired_or_marked_invalid() {
         .unwrap()
         .artifact;
     assert!(matches!(&a.validation, Validation::Invalid(m) if m.contains("cut off")));
+    assert_eq!(a.metadata.extra["truncated"], json!(true));
     assert_eq!(a.metadata.extra["truncated_calls"], json!([1, 2]));
 
     // An unclosed fence is a truncation sign too.
@@ -611,4 +613,13 @@ async fn the_repair_round_can_be_turned_off() {
     // The wire shape defaults to repairing.
     let r: ArtifactRequest = serde_json::from_str(r#"{"kind": "data", "title": "t"}"#).unwrap();
     assert!(r.repair);
+
+    // Without repair, a truncated answer is stored flagged and invalid.
+    let e = env();
+    e.llm.push_truncated("# Title\n\nThe first part of");
+    let req = ArtifactRequest::new(ArtifactKind::Document, "doc").with_repair(false);
+    let a = e.service.generate(req).await.unwrap().artifact;
+    assert!(matches!(&a.validation, Validation::Invalid(m) if m.contains("cut off")));
+    assert_eq!(a.metadata.extra["truncated"], json!(true));
+    assert_eq!(a.content, "# Title\n\nThe first part of\n");
 }

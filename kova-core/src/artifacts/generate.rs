@@ -187,6 +187,8 @@ impl ArtifactService {
         }
         let mut extracted = pick(kind, target, &first.text);
         let mut model = first.model.clone();
+        let mut calls = 1;
+        let mut stored_truncated = first.is_truncated();
         let validation = match checked(kind, target, &extracted, &first) {
             Ok(()) => Validation::Valid,
             Err(first_error) if !repair => Validation::Invalid(first_error),
@@ -222,6 +224,8 @@ impl ArtifactService {
                     (None, None) => None,
                     (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
                 };
+                calls = 2;
+                stored_truncated = second.is_truncated();
                 if second.is_truncated() {
                     truncated_calls.push(2);
                 }
@@ -233,15 +237,7 @@ impl ArtifactService {
                 }
             }
         };
-        extra.insert(
-            "llm_calls".into(),
-            if extra.contains_key("first_validation_error") {
-                2
-            } else {
-                1
-            }
-            .into(),
-        );
+        extra.insert("llm_calls".into(), calls.into());
         extra.insert("extraction".into(), json!(extracted.how));
         extra.insert(
             "fallback_extraction".into(),
@@ -250,7 +246,9 @@ impl ArtifactService {
         if let Some(tag) = &extracted.tag {
             extra.insert("fence_tag".into(), tag.clone().into());
         }
-        extra.insert("truncated".into(), (!truncated_calls.is_empty()).into());
+        // `truncated`: the stored content comes from a cut-off answer; `truncated_calls`: which
+        // calls were cut off, even if the repair round then completed the content.
+        extra.insert("truncated".into(), stored_truncated.into());
         if !truncated_calls.is_empty() {
             extra.insert("truncated_calls".into(), json!(truncated_calls));
         }

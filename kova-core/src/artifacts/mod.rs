@@ -16,7 +16,7 @@
 //! `LlmInteraction`) → extraction of the fenced block → validation for the kind → if it failed,
 //! one repair round (the answer and the error sent back) → `Store::insert_artifact` with the
 //! validation status, usage summed over the calls, model, cost and flags (`truncated`,
-//! `fallback_extraction`). Idempotency keys: see [`idempotency`](self::idempotency).
+//! `fallback_extraction`). Idempotency keys: see [`idempotency`].
 
 mod analyze;
 mod ask;
