@@ -8,6 +8,7 @@
 //! With the `testing` feature, [`testing`] holds the Store conformance suite every backend
 //! runs, and test doubles: `ScriptedLlm`, `FakeSource`, `ManualClock`.
 
+pub mod artifacts;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -23,6 +24,10 @@ pub mod webhook;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use artifacts::{
+    supported_types, AnalyzeRequest, ArtifactRequest, ArtifactService, CommandRequest,
+    CommandResponse, GeneratedArtifact, RepoSyncer, ScanOptions, ScanReport, SupportedTypes,
+};
 pub use engine::{EngineSettings, IngestOutcome, Kova, KovaBuilder, ProcessReport};
 pub use error::{BoxError, Error, Result, SignatureError};
 pub use handler::{EventHandler, HandlerContext, HandlerOutcome};
