@@ -48,9 +48,11 @@ pub fn document(endpoints: &[Endpoint], metrics_public: bool) -> Value {
         };
         if protected {
             op.insert("security".into(), json!([{"bearer": []}]));
-            if let Access::Role(r) = ep.access {
-                op.insert("x-kova-role".into(), json!(r.as_str()));
-            }
+            let role = match ep.access {
+                Access::Role(r) => r,
+                _ => crate::auth::Role::Read,
+            };
+            op.insert("x-kova-role".into(), json!(role.as_str()));
         }
         let mut responses = Map::new();
         let ok = match (ep.method, ep.path) {

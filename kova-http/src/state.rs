@@ -3,6 +3,7 @@
 use crate::auth::Auth;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use kova_core::artifacts::ArtifactService;
 use kova_core::Kova;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub struct HttpConfig {
     pub metrics_public: bool,
     /// Per-credential rate limit: requests per second and burst; `None`: unlimited.
     pub rate_limit: Option<(f64, f64)>,
+    /// Directories `POST /api/scan` may scan on this machine; empty: local scans refused.
+    pub scan_roots: Vec<std::path::PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +37,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             metrics_public: false,
             rate_limit: Some((20.0, 100.0)),
+            scan_roots: Vec::new(),
         }
     }
 }
@@ -52,6 +56,11 @@ impl HttpConfig {
     /// Sets the per-credential rate limit.
     pub fn with_rate_limit(mut self, limit: Option<(f64, f64)>) -> Self {
         self.rate_limit = limit;
+        self
+    }
+    /// Allows local scans under these directories.
+    pub fn with_scan_roots(mut self, roots: Vec<std::path::PathBuf>) -> Self {
+        self.scan_roots = roots;
         self
     }
     /// Sets the request timeout.
@@ -80,6 +89,7 @@ pub(crate) struct Inner {
     pub metrics: Arc<Metrics>,
     pub config: HttpConfig,
     pub limiter: RateLimiter,
+    pub artifacts: Arc<ArtifactService>,
 }
 
 impl AppState {
@@ -95,7 +105,17 @@ impl AppState {
             auth: Auth::none(),
             metrics: Arc::new(Metrics::new()),
             config: HttpConfig::default(),
+            artifacts: None,
         }
+    }
+
+    /// The artifact service (generation, analysis, commands, scans).
+    pub fn artifacts(&self) -> &ArtifactService {
+        &self.inner.artifacts
+    }
+
+    pub(crate) fn artifacts_arc(&self) -> Arc<ArtifactService> {
+        self.inner.artifacts.clone()
     }
 
     /// The engine.
@@ -121,9 +141,16 @@ pub struct AppStateBuilder {
     auth: Auth,
     metrics: Arc<Metrics>,
     config: HttpConfig,
+    artifacts: Option<Arc<ArtifactService>>,
 }
 
 impl AppStateBuilder {
+    /// The artifact service; by default one is built over the engine's store, LLM, source host
+    /// and clock.
+    pub fn artifacts(mut self, service: Arc<ArtifactService>) -> Self {
+        self.artifacts = Some(service);
+        self
+    }
     /// The credentials.
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
@@ -142,6 +169,15 @@ impl AppStateBuilder {
     /// Builds the state.
     pub fn build(self) -> AppState {
         let limiter = RateLimiter::new(self.config.rate_limit);
+        let k = &self.kova;
+        let artifacts = self.artifacts.unwrap_or_else(|| {
+            Arc::new(ArtifactService::new(
+                k.store().clone(),
+                k.llm().cloned(),
+                k.source().cloned(),
+                k.clock().clone(),
+            ))
+        });
         AppState {
             inner: Arc::new(Inner {
                 kova: self.kova,
@@ -149,6 +185,7 @@ impl AppStateBuilder {
                 metrics: self.metrics,
                 config: self.config,
                 limiter,
+                artifacts,
             }),
         }
     }

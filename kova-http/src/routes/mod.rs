@@ -1,6 +1,8 @@
 //! The endpoint table (see [`crate::spec`]) and the handlers behind it.
 
+pub mod ai;
 pub mod reads;
+mod schemas;
 pub mod system;
 pub mod webhooks;
 
@@ -43,6 +45,17 @@ const INTERACTION_FILTERS: [Param; 6] = [
     PAGING[1],
 ];
 
+const ARTIFACT_QUERY: [Param; 4] = [
+    param(
+        "title",
+        "string",
+        "what to generate (the body may carry it instead)",
+    ),
+    param("description", "string", "details"),
+    param("language", "string", "language (code) "),
+    param("format", "string", "format (config, data)"),
+];
+
 #[allow(clippy::too_many_arguments)]
 fn ep(
     method: &'static str,
@@ -70,6 +83,7 @@ fn ep(
 pub(crate) fn endpoints(doc: Arc<OnceLock<Value>>) -> Vec<Endpoint> {
     use Access::*;
     let read = Role(AuthRole::Read);
+    let write = Role(AuthRole::Write);
     vec![
         ep(
             "GET",
@@ -241,6 +255,16 @@ pub(crate) fn endpoints(doc: Arc<OnceLock<Value>>) -> Vec<Endpoint> {
             None,
             get(reads::artifact),
         ),
+        ep("POST", "/ai/command", "ai", write, "Free-form AI command: analyze | sync | process | ask, with optional repository and file", &[], Some(schemas::command), post(ai::command)),
+        ep("POST", "/artifacts/create", "artifacts", write, "Generate an artifact of any kind (kind in the body)", &[], Some(schemas::artifact_any), post(ai::create)),
+        ep("POST", "/artifacts/code/generate", "artifacts", write, "Generate code", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_code)),
+        ep("POST", "/artifacts/document/generate", "artifacts", write, "Generate a document", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_document)),
+        ep("POST", "/artifacts/diagram/generate", "artifacts", write, "Generate a Mermaid diagram", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_diagram)),
+        ep("POST", "/artifacts/config/generate", "artifacts", write, "Generate a configuration file (json, yaml, toml, ini, xml)", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_config)),
+        ep("POST", "/artifacts/data/generate", "artifacts", write, "Generate JSON data", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_data)),
+        ep("POST", "/artifacts/code/analyze", "artifacts", write, "Analyse code (stored as an analysis artifact)", &[], Some(schemas::analyze), post(ai::analyze)),
+        ep("GET", "/artifacts/types", "artifacts", read, "Supported artifact kinds, languages and config formats", &[], None, get(ai::types)),
+        ep("POST", "/api/scan", "repositories", write, "Scan a configured repository or an allowed local path: tree, languages, manifests, Kubernetes resources (no LLM)", &[], Some(schemas::scan), post(ai::scan)),
         ep(
             "GET",
             "/api/interactions",

@@ -18,15 +18,21 @@ pub struct Paging {
 
 impl Paging {
     fn options(&self) -> ListOptions {
-        let mut o = ListOptions::default();
-        if let Some(l) = self.limit {
-            o = o.with_limit(l);
-        }
-        if let Some(c) = &self.cursor {
-            o = o.with_cursor(c.clone());
-        }
-        o
+        options(self.limit, &self.cursor)
     }
+}
+
+// Each query struct lists `limit` and `cursor` itself: `#[serde(flatten)]` would lose the
+// number parsing of query strings.
+fn options(limit: Option<usize>, cursor: &Option<String>) -> ListOptions {
+    let mut o = ListOptions::default();
+    if let Some(l) = limit {
+        o = o.with_limit(l);
+    }
+    if let Some(c) = cursor {
+        o = o.with_cursor(c.clone());
+    }
+    o
 }
 
 fn parse_repo(field: &str, s: &str) -> ApiResult<RepoRef> {
@@ -129,8 +135,8 @@ pub struct EventQuery {
     repo: Option<String>,
     event: Option<String>,
     status: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/events`.
@@ -151,7 +157,7 @@ pub async fn events(
     let page = s
         .kova()
         .store()
-        .list_events(&f, &q.paging.options())
+        .list_events(&f, &options(q.limit, &q.cursor))
         .await?;
     Ok(Json(json!({
         "items": page.items.iter().map(EventView::from).collect::<Vec<_>>(),
@@ -195,8 +201,8 @@ pub async fn jobs_summary(State(s): State<AppState>) -> ApiResult<Json<Value>> {
 pub struct JobQuery {
     status: Option<String>,
     kind: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/jobs`.
@@ -209,7 +215,10 @@ pub async fn jobs(State(s): State<AppState>, Query(q): Query<JobQuery>) -> ApiRe
         f = f.with_kind(k.clone());
     }
     Ok(Json(page_json(
-        s.kova().store().list_jobs(&f, &q.paging.options()).await?,
+        s.kova()
+            .store()
+            .list_jobs(&f, &options(q.limit, &q.cursor))
+            .await?,
     )))
 }
 
@@ -219,8 +228,8 @@ pub struct ArtifactQuery {
     repo: Option<String>,
     kind: Option<String>,
     event_id: Option<i64>,
-    #[serde(flatten)]
-    paging: Paging,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/artifacts`.
@@ -241,7 +250,7 @@ pub async fn artifacts(
     Ok(Json(page_json(
         s.kova()
             .store()
-            .list_artifacts(&f, &q.paging.options())
+            .list_artifacts(&f, &options(q.limit, &q.cursor))
             .await?,
     )))
 }
@@ -267,8 +276,8 @@ pub struct InteractionQuery {
     purpose: Option<String>,
     model: Option<String>,
     event_id: Option<i64>,
-    #[serde(flatten)]
-    paging: Paging,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/interactions`: a page of LLM calls and the token and cost totals of all that match.
@@ -290,7 +299,9 @@ pub async fn interactions(
         f = f.with_event(EventId(id));
     }
     let store = s.kova().store();
-    let page = store.list_interactions(&f, &q.paging.options()).await?;
+    let page = store
+        .list_interactions(&f, &options(q.limit, &q.cursor))
+        .await?;
     let totals = store.usage_totals(&f).await?;
     Ok(Json(
         json!({"items": page.items, "next_cursor": page.next_cursor, "totals": totals}),
