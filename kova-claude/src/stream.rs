@@ -139,6 +139,12 @@ impl Assembler {
     }
 }
 
+/// Longest wait for the end of the body after `message_stop`.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Most bytes read after `message_stop` before hanging up.
+const DRAIN_BYTES: usize = 64 * 1024;
+
 /// The byte stream of a 200 response, and how long it may stay silent.
 pub(crate) struct Body {
     pub bytes: BoxStream<'static, reqwest::Result<Bytes>>,
@@ -170,11 +176,29 @@ impl State {
                 return self.fail(e);
             }
             if self.assembler.is_finished() {
-                // Nothing after message_stop matters; do not wait for the connection to close.
-                self.done = true;
-                return;
+                return; // nothing after message_stop matters
             }
         }
+    }
+
+    /// Reads what follows `message_stop` (normally just the end of the chunked body), so the
+    /// connection goes back to the pool instead of being closed, which would cost the next
+    /// call a new TLS handshake. Bounded in time and bytes: a server that keeps talking is
+    /// simply hung up on.
+    async fn drain(&mut self) {
+        let limit = DRAIN_TIMEOUT.min(self.body.idle_timeout);
+        let bytes = &mut self.body.bytes;
+        let _ = tokio::time::timeout(limit, async {
+            let mut budget = DRAIN_BYTES;
+            while let Some(Ok(chunk)) = bytes.next().await {
+                budget = budget.saturating_sub(chunk.len());
+                if budget == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        self.done = true;
     }
 
     fn on_end(&mut self) {
@@ -208,6 +232,10 @@ pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionS
                 return Some((item, st));
             }
             if st.done {
+                return None;
+            }
+            if st.assembler.is_finished() {
+                st.drain().await;
                 return None;
             }
             let idle = st.body.idle_timeout;

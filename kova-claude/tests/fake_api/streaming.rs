@@ -251,3 +251,35 @@ async fn a_silent_stream_times_out() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn a_stream_that_breaks_before_its_first_byte_is_retried() {
+    let (fake, sleeper, claude) = setup().await;
+    fake.push(FakeResponse::sse(vec![Chunk::Abort]));
+    fake.push(FakeResponse::sse(vec![]));
+    fake.push(FakeResponse::stream_text(&["ok"], "end_turn", usage()));
+    let out = collect(&claude).await;
+    assert_eq!(done(&out).text, "ok");
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(sleeper.sleeps().len(), 2);
+}
+
+#[tokio::test]
+async fn a_finished_stream_ends_without_waiting_for_a_lingering_server() {
+    // The server sends message_stop and then keeps the connection open: `Done` arrives at once
+    // and the stream ends within the bounded drain, not at the idle timeout.
+    let (fake, _sleeper, claude) = setup().await;
+    let events = stream_events(&["done"], "end_turn", usage());
+    fake.push(FakeResponse::sse(vec![
+        Chunk::Bytes(Bytes::from(encode_sse(&events))),
+        Chunk::Delay(Duration::from_secs(30)),
+    ]));
+    let started = std::time::Instant::now();
+    let out = collect(&claude).await;
+    assert_eq!(done(&out).text, "done");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -28,6 +28,8 @@ fn receiver() -> GitHubWebhooks {
     GitHubWebhooks::new(vec![Secret::new(SECRET)])
 }
 
+// A `&[_]` is unsized and cannot become a `&dyn HeaderSource`; a `&Vec` can.
+#[allow(clippy::ptr_arg)]
 fn receive(r: &GitHubWebhooks, h: &Vec<(String, String)>, body: &[u8]) -> Result<WebhookDelivery> {
     r.receive(h, Bytes::copy_from_slice(body), chrono::Utc::now())
 }
@@ -178,4 +180,22 @@ fn debug_never_shows_secrets() {
     let dbg = format!("{:?}", receiver());
     assert!(!dbg.contains(SECRET), "{dbg}");
     assert!(dbg.contains("***"));
+}
+
+#[test]
+fn secrets_from_the_environment() {
+    let env = |k: &str| match k {
+        "GITHUB_WEBHOOK_SECRET" => Some("current".to_string()),
+        "KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET" => Some(SECRET.to_string()),
+        _ => None,
+    };
+    let r = GitHubWebhooks::with_env_lookup(env);
+    assert_eq!(r.secret_count(), 2);
+    let sig = sign(&Secret::new(SECRET), BODY);
+    assert!(receive(&r, &headers(Some(&sig)), BODY).is_ok());
+    let none = GitHubWebhooks::with_env_lookup(|_| None);
+    assert_eq!(
+        signature_error(receive(&none, &headers(Some(&sig)), BODY)),
+        SignatureError::NoSecretConfigured
+    );
 }
