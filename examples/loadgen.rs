@@ -37,7 +37,10 @@ struct Args {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
     let n: f64 = num.parse().map_err(|_| format!("bad duration '{s}'"))?;
     Ok(Duration::from_secs_f64(match unit {
         "" | "s" => n,
@@ -53,7 +56,10 @@ fn parse_args() -> Result<Args, String> {
         secret: std::env::var("GITHUB_WEBHOOK_SECRET").unwrap_or_default(),
         connections: 64,
         duration: Duration::from_secs(15),
-        payloads: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/kova-github/tests/fixtures/webhooks")),
+        payloads: PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/kova-github/tests/fixtures/webhooks"
+        )),
         requests: None,
         duplicate_every: None,
         json: false,
@@ -68,7 +74,9 @@ fn parse_args() -> Result<Args, String> {
             "--duration" => a.duration = parse_duration(&val()?)?,
             "--payloads" => a.payloads = PathBuf::from(val()?),
             "--requests" => a.requests = Some(val()?.parse().map_err(|_| "bad --requests")?),
-            "--duplicate-every" => a.duplicate_every = Some(val()?.parse().map_err(|_| "bad --duplicate-every")?),
+            "--duplicate-every" => {
+                a.duplicate_every = Some(val()?.parse().map_err(|_| "bad --duplicate-every")?)
+            }
             "--json" => a.json = true,
             "-h" | "--help" => {
                 println!("usage: loadgen [--url URL] [--secret S] [--connections N] [--duration 15s] [--payloads DIR] [--requests N] [--duplicate-every N] [--json]");
@@ -88,7 +96,8 @@ fn parse_args() -> Result<Args, String> {
 
 fn load_payloads(dir: &PathBuf, secret: &str) -> Result<Vec<Payload>, String> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -101,7 +110,11 @@ fn load_payloads(dir: &PathBuf, secret: &str) -> Result<Vec<Payload>, String> {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
         mac.update(&body);
         let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        out.push(Payload { event, body: body.into(), signature });
+        out.push(Payload {
+            event,
+            body: body.into(),
+            signature,
+        });
     }
     if out.is_empty() {
         return Err(format!("no *.json payloads in {}", dir.display()));
@@ -144,7 +157,13 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for conn in 0..args.connections {
-        let (client, payloads, sent, url, run) = (client.clone(), payloads.clone(), sent.clone(), args.url.clone(), run.clone());
+        let (client, payloads, sent, url, run) = (
+            client.clone(),
+            payloads.clone(),
+            sent.clone(),
+            args.url.clone(),
+            run.clone(),
+        );
         let (limit, dup) = (args.requests, args.duplicate_every);
         tasks.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
@@ -203,7 +222,11 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let total = latencies.len() as u64;
-    let non_2xx: u64 = statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(_, n)| n).sum();
+    let non_2xx: u64 = statuses
+        .iter()
+        .filter(|(s, _)| !(200..300).contains(*s))
+        .map(|(_, n)| n)
+        .sum();
     let rps = total as f64 / elapsed;
     let (p50, p99, p999, max) = (
         percentile(&latencies, 0.50),
@@ -218,7 +241,10 @@ async fn main() {
                 "p999_ms": p999, "max_ms": max, "non_2xx": non_2xx, "errors": errors, "statuses": statuses})
         );
     } else {
-        println!("{total} requests in {elapsed:.2}s over {} connections: {rps:.0} req/s", args.connections);
+        println!(
+            "{total} requests in {elapsed:.2}s over {} connections: {rps:.0} req/s",
+            args.connections
+        );
         println!("latency ms: p50 {p50:.3}  p99 {p99:.3}  p99.9 {p999:.3}  max {max:.3}");
         println!("statuses: {statuses:?}  non-2xx: {non_2xx}  transport errors: {errors}");
     }

@@ -36,7 +36,10 @@ use std::time::Duration;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn flag(name: &str) -> bool {
@@ -45,16 +48,26 @@ fn flag(name: &str) -> bool {
 
 fn list(name: &str) -> Vec<String> {
     env(name)
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[tokio::main]
 async fn main() {
     let json_logs = env("KOVA_LOG_FORMAT").as_deref() == Some("json");
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if json_logs {
-        tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -75,7 +88,10 @@ async fn run() -> Result<(), BoxError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let repos_config = match env("KOVA_REPOS_CONFIG") {
-        Some(path) => Some((ReposConfig::load(&PathBuf::from(&path))?, PathBuf::from(path))),
+        Some(path) => Some((
+            ReposConfig::load(&PathBuf::from(&path))?,
+            PathBuf::from(path),
+        )),
         None => None,
     };
 
@@ -93,14 +109,18 @@ async fn run() -> Result<(), BoxError> {
     metrics.set_github_remaining(move || gh.stats().rate_limit.remaining);
     let source: Arc<dyn SourceHost> = github.clone();
 
-    let llm: Option<Arc<dyn LlmProvider>> = if env("ANTHROPIC_API_KEY").is_some() || env("KOVA_ANTHROPIC_API_KEY").is_some() {
-        let claude: Arc<dyn LlmProvider> = Arc::new(kova::claude::Anthropic::from_env()?);
-        Some(Arc::new(MeteredLlm::new(claude, metrics.clone())))
-    } else {
-        None
-    };
+    let llm: Option<Arc<dyn LlmProvider>> =
+        if env("ANTHROPIC_API_KEY").is_some() || env("KOVA_ANTHROPIC_API_KEY").is_some() {
+            let claude: Arc<dyn LlmProvider> = Arc::new(kova::claude::Anthropic::from_env()?);
+            Some(Arc::new(MeteredLlm::new(claude, metrics.clone())))
+        } else {
+            None
+        };
 
-    let respond = repos_config.as_ref().map(|(c, _)| Respond::from_config(c)).unwrap_or_default();
+    let respond = repos_config
+        .as_ref()
+        .map(|(c, _)| Respond::from_config(c))
+        .unwrap_or_default();
     let mut builder = Kova::builder(store.clone())
         .source(source.clone())
         .receiver(Arc::new(receiver))
@@ -119,7 +139,12 @@ async fn run() -> Result<(), BoxError> {
                 store.upsert_repository(&entry.to_repository(now)).await?;
             }
         }
-        println!("repositories: {} configured for {} (from {})", config.repositories.len(), config.github_owner, path.display());
+        println!(
+            "repositories: {} configured for {} (from {})",
+            config.repositories.len(),
+            config.github_owner,
+            path.display()
+        );
     }
 
     let mut auth = Auth::none();
@@ -133,21 +158,39 @@ async fn run() -> Result<(), BoxError> {
         None => Some((20.0, 100.0)),
         Some("off") => None,
         Some(spec) => {
-            let (r, b) = spec.split_once('/').ok_or("KOVA_RATE_LIMIT: use rate/burst, e.g. 20/100, or off")?;
-            Some((r.parse().map_err(|_| "KOVA_RATE_LIMIT: bad rate")?, b.parse().map_err(|_| "KOVA_RATE_LIMIT: bad burst")?))
+            let (r, b) = spec
+                .split_once('/')
+                .ok_or("KOVA_RATE_LIMIT: use rate/burst, e.g. 20/100, or off")?;
+            Some((
+                r.parse().map_err(|_| "KOVA_RATE_LIMIT: bad rate")?,
+                b.parse().map_err(|_| "KOVA_RATE_LIMIT: bad burst")?,
+            ))
         }
     };
     let config = HttpConfig::default()
         .with_cors_origins(list("KOVA_CORS_ORIGINS"))
         .with_metrics_public(flag("KOVA_METRICS_PUBLIC"))
-        .with_scan_roots(list("KOVA_SCAN_ROOTS").into_iter().map(PathBuf::from).collect())
+        .with_scan_roots(
+            list("KOVA_SCAN_ROOTS")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+        )
         .with_rate_limit(rate_limit);
-    let state = AppState::builder(engine.clone()).auth(auth.clone()).metrics(metrics.clone()).config(config).build();
+    let state = AppState::builder(engine.clone())
+        .auth(auth.clone())
+        .metrics(metrics.clone())
+        .config(config)
+        .build();
     if let Some((cfg, _)) = &repos_config {
         state.artifacts().set_repos_config(cfg.clone());
     }
 
-    let workers: usize = env("KOVA_WORKERS").map(|w| w.parse()).transpose().map_err(|_| "KOVA_WORKERS: not a number")?.unwrap_or(2);
+    let workers: usize = env("KOVA_WORKERS")
+        .map(|w| w.parse())
+        .transpose()
+        .map_err(|_| "KOVA_WORKERS: not a number")?
+        .unwrap_or(2);
     let host = env("HOSTNAME").unwrap_or_else(|| "kova".into());
     let pool = engine.spawn_workers(workers, &format!("{host}-{}", std::process::id()));
 
@@ -159,21 +202,44 @@ async fn run() -> Result<(), BoxError> {
         if !secrets.is_empty() {
             format!("{} secret(s) configured", secrets.len())
         } else if unsigned {
-            "UNSIGNED deliveries accepted (KOVA_ALLOW_UNSIGNED_WEBHOOKS; local development only)".into()
+            "UNSIGNED deliveries accepted (KOVA_ALLOW_UNSIGNED_WEBHOOKS; local development only)"
+                .into()
         } else {
             "refused until GITHUB_WEBHOOK_SECRET is set".into()
         }
     );
-    println!("github: {} ({})", if env("GITHUB_TOKEN").is_some() { "token" } else { "anonymous" }, github.base_url());
-    println!("llm: {}", llm.as_ref().map(|l| l.capabilities().model).unwrap_or_else(|| "not configured (set ANTHROPIC_API_KEY)".into()));
-    println!("api auth: {}", if auth.is_configured() { "configured" } else { "none configured: protected endpoints refuse every request (set KOVA_API_KEYS)" });
+    println!(
+        "github: {} ({})",
+        if env("GITHUB_TOKEN").is_some() {
+            "token"
+        } else {
+            "anonymous"
+        },
+        github.base_url()
+    );
+    println!(
+        "llm: {}",
+        llm.as_ref()
+            .map(|l| l.capabilities().model)
+            .unwrap_or_else(|| "not configured (set ANTHROPIC_API_KEY)".into())
+    );
+    println!(
+        "api auth: {}",
+        if auth.is_configured() {
+            "configured"
+        } else {
+            "none configured: protected endpoints refuse every request (set KOVA_API_KEYS)"
+        }
+    );
     println!("workers: {workers}");
 
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     println!("kova: stopped accepting; waiting for workers");
-    tokio::time::timeout(Duration::from_secs(60), pool.shutdown()).await.ok();
+    tokio::time::timeout(Duration::from_secs(60), pool.shutdown())
+        .await
+        .ok();
     println!("kova stopped");
     Ok(())
 }
