@@ -105,7 +105,14 @@ fn load_payloads(dir: &PathBuf, secret: &str) -> Result<Vec<Payload>, String> {
         if !name.ends_with(".json") {
             continue;
         }
-        let event = name.split('.').next().unwrap_or("").to_string();
+        // `<event>.<action>.json`, or `ghes-<version>.<event>.<action>.json` for the
+        // Enterprise Server variants.
+        let mut parts = name.split('.');
+        let mut event = parts.next().unwrap_or("");
+        if event.starts_with("ghes-") {
+            event = parts.next().unwrap_or("");
+        }
+        let event = event.to_string();
         let body = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
         mac.update(&body);
