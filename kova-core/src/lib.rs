@@ -15,6 +15,7 @@ pub mod model;
 pub mod provider;
 pub mod source;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod webhook;
 
@@ -35,6 +36,9 @@ pub use source::{
 pub use store::{
     ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
     StoreCapabilities, StoreExt,
+};
+pub use sync::{
+    AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncStage, SyncServiceBuilder,
 };
 pub use time::{Clock, SystemClock, Timestamp};
 pub use webhook::{HeaderSource, WebhookReceiver};
