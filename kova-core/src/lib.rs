@@ -38,7 +38,7 @@ pub use store::{
     StoreCapabilities, StoreExt,
 };
 pub use sync::{
-    AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncStage, SyncServiceBuilder,
+    AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncServiceBuilder, SyncStage,
 };
 pub use time::{Clock, SystemClock, Timestamp};
 pub use webhook::{HeaderSource, WebhookReceiver};

@@ -14,11 +14,12 @@ fn secs(v: &[u64]) -> Vec<Duration> {
 }
 
 fn flaky_twice(o: &Org) {
-    o.host.fail("get_repo", Some(&r("octo/flaky")), 2, || Error::Upstream {
-        service: "github".into(),
-        status: 503,
-        message: "unavailable".into(),
-    });
+    o.host
+        .fail("get_repo", Some(&r("octo/flaky")), 2, || Error::Upstream {
+            service: "github".into(),
+            status: 503,
+            message: "unavailable".into(),
+        });
 }
 
 #[tokio::test]
@@ -50,7 +51,12 @@ async fn first_sync_of_six_repositories() {
     let ghost = report.result(&r("octo/ghost")).unwrap();
     assert_eq!(ghost.outcome, SyncOutcome::Missing);
     assert_eq!(ghost.status, RepoStatus::Planned);
-    let stored = o.store.get_repository(&r("octo/ghost")).await.unwrap().unwrap();
+    let stored = o
+        .store
+        .get_repository(&r("octo/ghost"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, RepoStatus::Planned);
     assert_eq!(stored.last_synced_at, None);
 
@@ -67,21 +73,31 @@ async fn first_sync_of_six_repositories() {
     assert!(!report.result(&r("octo/goapp")).unwrap().tree_truncated);
 
     // The stored repository carries what the sync learnt.
-    let orch = o.store.get_repository(&r("octo/orchestrator")).await.unwrap().unwrap();
+    let orch = o
+        .store
+        .get_repository(&r("octo/orchestrator"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(orch.status, RepoStatus::Active);
     assert_eq!(orch.head_sha.as_deref(), Some("orchestrator-1"));
     assert_eq!(orch.default_branch.as_deref(), Some("main"));
     assert_eq!(orch.language.as_deref(), Some("Rust"));
     assert_eq!(orch.topics, vec!["kubernetes".to_string()]);
     assert_eq!(orch.sync_priority, 1);
-    assert!(orch.last_synced_at.is_some_and(|t| t >= t0() && t <= o.clock.now()));
+    assert!(orch
+        .last_synced_at
+        .is_some_and(|t| t >= t0() && t <= o.clock.now()));
 
     // Manifests: Cargo, Dockerfile, Kubernetes (two objects), README; CI YAML ignored.
     let res = report.result(&r("octo/orchestrator")).unwrap();
     let sum = res.summary.as_ref().unwrap();
     assert_eq!(sum.readme_path.as_deref(), Some("README.md"));
-    let kinds: Vec<(String, ManifestKind)> =
-        sum.manifests.iter().map(|m| (m.path.clone(), m.kind)).collect();
+    let kinds: Vec<(String, ManifestKind)> = sum
+        .manifests
+        .iter()
+        .map(|m| (m.path.clone(), m.kind))
+        .collect();
     assert_eq!(
         kinds,
         vec![
@@ -92,7 +108,10 @@ async fn first_sync_of_six_repositories() {
     );
     let k8s = &sum.manifests[2].kubernetes;
     assert_eq!(k8s.len(), 2);
-    assert_eq!((k8s[0].kind.as_str(), k8s[0].namespace.as_deref()), ("Deployment", Some("prod")));
+    assert_eq!(
+        (k8s[0].kind.as_str(), k8s[0].namespace.as_deref()),
+        ("Deployment", Some("prod"))
+    );
     assert_eq!(sum.dependency_names(), vec!["proptest", "serde", "tokio"]);
     assert_eq!(sum.languages.get("Rust"), Some(&1000));
     assert_eq!(res.manifests, 3);
@@ -100,15 +119,28 @@ async fn first_sync_of_six_repositories() {
     // get_repo, list_commits, get_tree, README, 3 manifests, languages.
     assert_eq!(res.requests, 8);
 
-    let doc = report.result(&r("octo/kova-ai-docengine")).unwrap().summary.clone().unwrap();
+    let doc = report
+        .result(&r("octo/kova-ai-docengine"))
+        .unwrap()
+        .summary
+        .clone()
+        .unwrap();
     assert_eq!(doc.readme_path.as_deref(), Some("readme.rst"));
     assert_eq!(doc.dependency_names(), vec!["marked", "requests", "vitest"]);
 
     // One sync log per repository, the summary artifact linked to it, one snapshot each.
-    let logs = o.store.list_sync_logs(None, &ListOptions::default()).await.unwrap().items;
+    let logs = o
+        .store
+        .list_sync_logs(None, &ListOptions::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(logs.len(), 6);
     let flaky_log = logs.iter().find(|l| l.repo == r("octo/flaky")).unwrap();
-    assert_eq!((flaky_log.attempts, flaky_log.outcome), (3, SyncOutcome::Updated));
+    assert_eq!(
+        (flaky_log.attempts, flaky_log.outcome),
+        (3, SyncOutcome::Updated)
+    );
     let ghost_log = logs.iter().find(|l| l.repo == r("octo/ghost")).unwrap();
     assert_eq!(ghost_log.outcome, SyncOutcome::Missing);
     let art = o
@@ -146,7 +178,9 @@ async fn unchanged_repositories_cost_only_metadata_and_head_checks() {
     let second = svc.sync(SyncRequest::all()).await.unwrap();
     let calls = o.calls_since(before);
     assert!(
-        calls.iter().all(|c| c.starts_with("get_repo ") || c.starts_with("list_commits ")),
+        calls
+            .iter()
+            .all(|c| c.starts_with("get_repo ") || c.starts_with("list_commits ")),
         "{calls:#?}"
     );
     // Five found repositories: metadata + head each; the missing one: metadata only.
@@ -175,27 +209,40 @@ async fn unchanged_repositories_cost_only_metadata_and_head_checks() {
     let goapp = third.result(&r("octo/goapp")).unwrap();
     assert_eq!(goapp.outcome, SyncOutcome::Updated);
     assert_eq!(goapp.head_sha.as_deref(), Some("goapp-2"));
-    let stored = o.store.get_repository(&r("octo/goapp")).await.unwrap().unwrap();
+    let stored = o
+        .store
+        .get_repository(&r("octo/goapp"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.head_sha.as_deref(), Some("goapp-2"));
 
     // `force` re-reads an unchanged repository.
     let before = o.host.calls().len();
-    svc.sync(SyncRequest::repos(vec![r("octo/huge")]).with_force(true)).await.unwrap();
-    assert!(o.calls_since(before).iter().any(|c| c.starts_with("get_tree octo/huge")));
+    svc.sync(SyncRequest::repos(vec![r("octo/huge")]).with_force(true))
+        .await
+        .unwrap();
+    assert!(o
+        .calls_since(before)
+        .iter()
+        .any(|c| c.starts_with("get_tree octo/huge")));
 }
 
 #[tokio::test]
 async fn failures_stay_with_their_repository() {
     let o = org();
-    o.host.fail("get_tree", Some(&r("octo/goapp")), 1, || Error::PermissionDenied {
-        service: "github".into(),
-        message: "resource not accessible".into(),
+    o.host.fail("get_tree", Some(&r("octo/goapp")), 1, || {
+        Error::PermissionDenied {
+            service: "github".into(),
+            message: "resource not accessible".into(),
+        }
     });
-    o.host.fail("get_repo", Some(&r("octo/huge")), 99, || Error::Upstream {
-        service: "github".into(),
-        status: 502,
-        message: "bad gateway".into(),
-    });
+    o.host
+        .fail("get_repo", Some(&r("octo/huge")), 99, || Error::Upstream {
+            service: "github".into(),
+            status: 502,
+            message: "bad gateway".into(),
+        });
     let svc = o.service();
     let report = svc.sync(SyncRequest::all()).await.unwrap();
     assert_eq!(report.totals.failed, 2);
@@ -204,10 +251,22 @@ async fn failures_stay_with_their_repository() {
     let goapp = report.result(&r("octo/goapp")).unwrap();
     assert_eq!(goapp.outcome, SyncOutcome::Failed);
     assert_eq!(goapp.attempts, 1, "a permanent error is not retried");
-    assert!(goapp.error.as_deref().unwrap().contains("permission denied"));
-    let stored = o.store.get_repository(&r("octo/goapp")).await.unwrap().unwrap();
+    assert!(goapp
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("permission denied"));
+    let stored = o
+        .store
+        .get_repository(&r("octo/goapp"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, RepoStatus::Error);
-    assert_eq!(stored.head_sha, None, "a failed content fetch keeps the old head");
+    assert_eq!(
+        stored.head_sha, None,
+        "a failed content fetch keeps the old head"
+    );
 
     let huge = report.result(&r("octo/huge")).unwrap();
     assert_eq!(huge.attempts, 5);
@@ -224,7 +283,10 @@ async fn failures_stay_with_their_repository() {
 
     // The next sync of the failed repository fetches its content (the head never moved in
     // the store) and clears the error.
-    let again = svc.sync(SyncRequest::repos(vec![r("octo/goapp")])).await.unwrap();
+    let again = svc
+        .sync(SyncRequest::repos(vec![r("octo/goapp")]))
+        .await
+        .unwrap();
     assert_eq!(again.results[0].outcome, SyncOutcome::Updated);
     assert_eq!(again.results[0].status, RepoStatus::Active);
 }
@@ -232,13 +294,17 @@ async fn failures_stay_with_their_repository() {
 #[tokio::test]
 async fn retry_after_is_honoured_when_longer_and_refused_when_too_long() {
     let o = org();
-    o.host.fail("list_commits", Some(&r("octo/goapp")), 1, || Error::RateLimited {
-        service: "github".into(),
-        retry_after: Some(Duration::from_secs(30)),
+    o.host.fail("list_commits", Some(&r("octo/goapp")), 1, || {
+        Error::RateLimited {
+            service: "github".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        }
     });
-    o.host.fail("get_repo", Some(&r("octo/huge")), 1, || Error::RateLimited {
-        service: "github".into(),
-        retry_after: Some(Duration::from_secs(7200)),
+    o.host.fail("get_repo", Some(&r("octo/huge")), 1, || {
+        Error::RateLimited {
+            service: "github".into(),
+            retry_after: Some(Duration::from_secs(7200)),
+        }
     });
     let report = o.service().sync(SyncRequest::all()).await.unwrap();
     assert_eq!(o.sleeper.waits(), secs(&[30]));
@@ -276,7 +342,10 @@ async fn disabled_repositories_sync_only_when_named() {
     let svc = o.service();
     let all = svc.sync(SyncRequest::all()).await.unwrap();
     assert!(all.result(&r("octo/goapp")).is_none());
-    let named = svc.sync(SyncRequest::repos(vec![r("octo/goapp")])).await.unwrap();
+    let named = svc
+        .sync(SyncRequest::repos(vec![r("octo/goapp")]))
+        .await
+        .unwrap();
     assert_eq!(named.results[0].outcome, SyncOutcome::Updated);
 }
 
@@ -306,7 +375,10 @@ async fn add_checks_the_host_and_saves_the_file() {
     assert_eq!(rec.default_branch.as_deref(), Some("main"));
     assert_eq!(rec.language.as_deref(), Some("Rust"));
     assert_eq!(rec.topics, vec!["ai".to_string()]);
-    assert_eq!(rec.description.as_deref(), Some("octo/kova-ai-newthing on the host"));
+    assert_eq!(
+        rec.description.as_deref(),
+        Some("octo/kova-ai-newthing on the host")
+    );
 
     let missing = svc
         .add(AddRepo::new(r("octo/not-yet"), RepoKind::Core).with_description("planned"))
@@ -314,19 +386,43 @@ async fn add_checks_the_host_and_saves_the_file() {
         .unwrap();
     assert!(!missing.found);
     assert_eq!(missing.repository.status, RepoStatus::Planned);
-    assert!(svc.add(AddRepo::new(r("octo/x"), RepoKind::Core).with_priority(9)).await.is_err());
+    assert!(svc
+        .add(AddRepo::new(r("octo/x"), RepoKind::Core).with_priority(9))
+        .await
+        .is_err());
 
     let reloaded = config::ReposConfig::load(&path).unwrap();
     let e = reloaded.entry(&r("octo/kova-ai-newthing")).unwrap();
     assert_eq!((e.kind, e.sync_priority), (RepoKind::Experimental, 2));
-    assert_eq!(reloaded.entry(&r("octo/not-yet")).unwrap().description.as_deref(), Some("planned"));
+    assert_eq!(
+        reloaded
+            .entry(&r("octo/not-yet"))
+            .unwrap()
+            .description
+            .as_deref(),
+        Some("planned")
+    );
     assert_eq!(reloaded.repositories.len(), 8);
-    assert_eq!(o.store.get_repository(&r("octo/not-yet")).await.unwrap().unwrap().status, RepoStatus::Planned);
+    assert_eq!(
+        o.store
+            .get_repository(&r("octo/not-yet"))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RepoStatus::Planned
+    );
 
     // Re-adding updates the entry, keeps the count.
-    let again = svc.add(AddRepo::new(r("octo/not-yet"), RepoKind::Service)).await.unwrap();
+    let again = svc
+        .add(AddRepo::new(r("octo/not-yet"), RepoKind::Service))
+        .await
+        .unwrap();
     assert!(again.existed);
-    assert_eq!(config::ReposConfig::load(&path).unwrap().repositories.len(), 8);
+    assert_eq!(
+        config::ReposConfig::load(&path).unwrap().repositories.len(),
+        8
+    );
 }
 
 #[tokio::test]
@@ -337,8 +433,11 @@ async fn discover_matches_the_glob_and_auto_adds() {
     assert_eq!(d.owner, "octo");
     assert_eq!(d.pattern.as_deref(), Some("kova-ai-*"));
     assert_eq!(d.scanned, 7, "every octo repository on the host");
-    let matched: Vec<(String, bool)> =
-        d.matched.iter().map(|m| (m.repo.to_string(), m.known)).collect();
+    let matched: Vec<(String, bool)> = d
+        .matched
+        .iter()
+        .map(|m| (m.repo.to_string(), m.known))
+        .collect();
     assert_eq!(
         matched,
         vec![
@@ -349,30 +448,59 @@ async fn discover_matches_the_glob_and_auto_adds() {
     assert!(!d.matched.iter().any(|m| m.repo.name() == "kova-website"));
     assert_eq!(d.new, vec![r("octo/kova-ai-newthing")]);
     assert!(d.added.is_empty(), "auto_add is off");
-    assert!(o.store.get_repository(&r("octo/kova-ai-newthing")).await.unwrap().is_none());
+    assert!(o
+        .store
+        .get_repository(&r("octo/kova-ai-newthing"))
+        .await
+        .unwrap()
+        .is_none());
 
     // Topic search, like kubestats: any owner.
     assert_eq!(d.topics.len(), 1);
-    let topic: Vec<(String, bool)> =
-        d.topics[0].repos.iter().map(|m| (m.repo.to_string(), m.known)).collect();
+    let topic: Vec<(String, bool)> = d.topics[0]
+        .repos
+        .iter()
+        .map(|m| (m.repo.to_string(), m.known))
+        .collect();
     assert_eq!(
         topic,
-        vec![("octo/orchestrator".to_string(), true), ("other/k8s-tool".to_string(), false)]
+        vec![
+            ("octo/orchestrator".to_string(), true),
+            ("other/k8s-tool".to_string(), false)
+        ]
     );
-    assert!(o.host.calls().contains(&"search_repos topic:kubernetes".to_string()));
+    assert!(o
+        .host
+        .calls()
+        .contains(&"search_repos topic:kubernetes".to_string()));
 
     // auto_add from the settings adds the new one, which then syncs.
     let mut cfg = o.config.clone();
     cfg.discovery_settings.auto_discover_new_repos = true;
-    let svc = o.builder_with(o.host.clone()).with_config(cfg, None).build();
+    let svc = o
+        .builder_with(o.host.clone())
+        .with_config(cfg, None)
+        .build();
     let d = svc.discover().await.unwrap();
     assert_eq!(d.added, vec![r("octo/kova-ai-newthing")]);
-    let stored = o.store.get_repository(&r("octo/kova-ai-newthing")).await.unwrap().unwrap();
+    let stored = o
+        .store
+        .get_repository(&r("octo/kova-ai-newthing"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, RepoStatus::Active);
-    assert!(svc.config().unwrap().entry(&r("octo/kova-ai-newthing")).is_some());
+    assert!(svc
+        .config()
+        .unwrap()
+        .entry(&r("octo/kova-ai-newthing"))
+        .is_some());
     let again = svc.discover().await.unwrap();
     assert!(again.new.is_empty() && again.added.is_empty());
-    let report = svc.sync(SyncRequest::repos(vec![r("octo/kova-ai-newthing")])).await.unwrap();
+    let report = svc
+        .sync(SyncRequest::repos(vec![r("octo/kova-ai-newthing")]))
+        .await
+        .unwrap();
     assert_eq!(report.results[0].outcome, SyncOutcome::Updated);
 }
 
@@ -384,7 +512,11 @@ async fn discover_without_a_pattern_reports_all_and_skips_excluded() {
         "excluded_repositories".into(),
         serde_json::json!([{"full_name": "octo/kova-website", "reason": "static"}]),
     );
-    let d = o.service().discover_with(DiscoverOptions::default().with_topics(false)).await.unwrap();
+    let d = o
+        .service()
+        .discover_with(DiscoverOptions::default().with_topics(false))
+        .await
+        .unwrap();
     assert_eq!(d.matched.len(), 7);
     assert_eq!(d.new, vec![r("octo/kova-ai-newthing")]);
     assert!(d.topics.is_empty());
@@ -395,11 +527,16 @@ fn stages_of(events: &[SyncProgress], repo: &str) -> Vec<String> {
         .iter()
         .filter(|e| e.repo == r(repo))
         .map(|e| match &e.stage {
-            SyncStage::Retrying { attempt, wait_ms, .. } => format!("retrying:{attempt}:{wait_ms}"),
+            SyncStage::Retrying {
+                attempt, wait_ms, ..
+            } => format!("retrying:{attempt}:{wait_ms}"),
             SyncStage::Done { outcome } => format!("done:{outcome:?}"),
             SyncStage::Tree { files, truncated } => format!("tree:{files}:{truncated}"),
             SyncStage::Manifests { count } => format!("manifests:{count}"),
-            other => serde_json::to_value(other).unwrap()["stage"].as_str().unwrap().to_string(),
+            other => serde_json::to_value(other).unwrap()["stage"]
+                .as_str()
+                .unwrap()
+                .to_string(),
         })
         .collect()
 }
@@ -411,11 +548,19 @@ async fn progress_events_come_in_order_per_repository() {
     let llm = Arc::new(ScriptedLlm::new().with_responder(|_| Ok("## Purpose\nx".into())));
     let svc = o.builder_with(o.host.clone()).with_llm(Some(llm)).build();
     let (sink, events) = collector();
-    svc.sync_with_progress(SyncRequest::all(), sink).await.unwrap();
+    svc.sync_with_progress(SyncRequest::all(), sink)
+        .await
+        .unwrap();
     let ev = events.lock().unwrap().clone();
     assert_eq!(
         stages_of(&ev, "octo/orchestrator"),
-        vec!["started", "metadata", "tree:6:false", "manifests:3", "done:Updated"]
+        vec![
+            "started",
+            "metadata",
+            "tree:6:false",
+            "manifests:3",
+            "done:Updated"
+        ]
     );
     assert_eq!(
         stages_of(&ev, "octo/flaky"),
@@ -430,12 +575,17 @@ async fn progress_events_come_in_order_per_repository() {
         ]
     );
     assert_eq!(stages_of(&ev, "octo/huge")[2], "tree:2:true");
-    assert_eq!(stages_of(&ev, "octo/ghost"), vec!["started", "done:Missing"]);
+    assert_eq!(
+        stages_of(&ev, "octo/ghost"),
+        vec!["started", "done:Missing"]
+    );
 
     // Second run, with analysis, through a channel (as SSE would): unchanged repositories
     // are not analysed again.
     let (sink, mut rx) = progress_channel();
-    svc.sync_with_progress(SyncRequest::all().with_analysis(true), sink).await.unwrap();
+    svc.sync_with_progress(SyncRequest::all().with_analysis(true), sink)
+        .await
+        .unwrap();
     let mut ev = Vec::new();
     while let Ok(e) = rx.try_recv() {
         ev.push(e);
@@ -450,10 +600,19 @@ async fn progress_events_come_in_order_per_repository() {
 
     o.host.push_commit(&r("octo/goapp"), commit("goapp-2"));
     let (sink, events) = collector();
-    svc.sync_with_progress(SyncRequest::all().with_analysis(true), sink).await.unwrap();
+    svc.sync_with_progress(SyncRequest::all().with_analysis(true), sink)
+        .await
+        .unwrap();
     assert_eq!(
         stages_of(&events.lock().unwrap(), "octo/goapp"),
-        vec!["started", "metadata", "tree:1:false", "manifests:1", "analysis", "done:Updated"]
+        vec![
+            "started",
+            "metadata",
+            "tree:1:false",
+            "manifests:1",
+            "analysis",
+            "done:Updated"
+        ]
     );
 }
 
@@ -469,7 +628,10 @@ async fn analysis_is_stored_with_usage_and_its_interaction() {
                 Ok("## Purpose\nOrchestrates.\n## Tech stack\nRust".into())
             }),
     );
-    let svc = o.builder_with(o.host.clone()).with_llm(Some(llm.clone())).build();
+    let svc = o
+        .builder_with(o.host.clone())
+        .with_llm(Some(llm.clone()))
+        .build();
     let report = svc
         .sync(SyncRequest::repos(vec![r("octo/orchestrator")]).with_analysis(true))
         .await
@@ -477,7 +639,12 @@ async fn analysis_is_stored_with_usage_and_its_interaction() {
     let res = &report.results[0];
     let analysis = res.analysis.as_ref().unwrap();
     assert_eq!(analysis.error, None);
-    let art = o.store.get_artifact(analysis.artifact_id.unwrap()).await.unwrap().unwrap();
+    let art = o
+        .store
+        .get_artifact(analysis.artifact_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(art.kind, ArtifactKind::Analysis);
     assert_eq!(art.name, ANALYSIS_ARTIFACT);
     assert_eq!(art.source, ArtifactSource::Sync(res.sync_log_id.unwrap()));
@@ -508,15 +675,31 @@ async fn analysis_is_stored_with_usage_and_its_interaction() {
 
     // A failing LLM does not fail the sync; the failed call is recorded too.
     let failing = Arc::new(ScriptedLlm::new());
-    failing.push_error(Error::Overloaded { service: "anthropic".into() });
-    let svc = o.builder_with(o.host.clone()).with_llm(Some(failing)).build();
+    failing.push_error(Error::Overloaded {
+        service: "anthropic".into(),
+    });
+    let svc = o
+        .builder_with(o.host.clone())
+        .with_llm(Some(failing))
+        .build();
     let report = svc
         .sync(SyncRequest::repos(vec![r("octo/goapp")]).with_analysis(true))
         .await
         .unwrap();
     assert_eq!(report.results[0].outcome, SyncOutcome::Updated);
-    assert!(report.results[0].analysis.as_ref().unwrap().error.as_deref().unwrap().contains("overloaded"));
-    let totals = o.store.usage_totals(&InteractionFilter::default()).await.unwrap();
+    assert!(report.results[0]
+        .analysis
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("overloaded"));
+    let totals = o
+        .store
+        .usage_totals(&InteractionFilter::default())
+        .await
+        .unwrap();
     assert_eq!((totals.calls, totals.failures), (2, 1));
 
     // No LLM configured: the sync works and says why there is no analysis.
@@ -544,16 +727,31 @@ async fn concurrency_is_bounded_across_calls() {
         .with_options(SyncOptions::default().with_concurrency(3))
         .build();
     for i in 0..10 {
-        svc.add(AddRepo::new(r(&format!("octo/extra-{i}")), RepoKind::Service)).await.unwrap();
+        svc.add(AddRepo::new(
+            r(&format!("octo/extra-{i}")),
+            RepoKind::Service,
+        ))
+        .await
+        .unwrap();
     }
     let (a, b) = tokio::join!(
         svc.sync(SyncRequest::all()),
-        svc.sync(SyncRequest::repos(vec![r("octo/extra-9"), r("octo/extra-8")])),
+        svc.sync(SyncRequest::repos(vec![
+            r("octo/extra-9"),
+            r("octo/extra-8")
+        ])),
     );
     assert_eq!(a.unwrap().totals.repos, 16);
     assert_eq!(b.unwrap().totals.repos, 2);
-    assert_eq!(gated.max.load(std::sync::atomic::Ordering::SeqCst), 3, "the limit is reached, never passed");
-    assert_eq!(gated.max_per_repo.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        gated.max.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the limit is reached, never passed"
+    );
+    assert_eq!(
+        gated.max_per_repo.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,17 +767,35 @@ async fn a_repository_never_syncs_twice_at_once() {
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     // Each repository's metadata was fetched once: the second request joined the first.
-    let get_repo = |name: &str| o.host.calls().iter().filter(|c| *c == &format!("get_repo {name}")).count();
+    let get_repo = |name: &str| {
+        o.host
+            .calls()
+            .iter()
+            .filter(|c| *c == &format!("get_repo {name}"))
+            .count()
+    };
     for (name, _) in CONFIGURED {
         assert_eq!(get_repo(name), 1, "{name}");
         let (x, y) = (a.result(&r(name)).unwrap(), b.result(&r(name)).unwrap());
-        assert!(x.joined != y.joined, "{name}: exactly one of the two joined");
+        assert!(
+            x.joined != y.joined,
+            "{name}: exactly one of the two joined"
+        );
         assert_eq!((x.outcome, x.sync_log_id), (y.outcome, y.sync_log_id));
     }
-    assert_eq!(gated.max_per_repo.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        gated.max_per_repo.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
     assert!(svc.syncing().is_empty());
     // The joiner saw "joined" and then the end of the running sync.
-    let all: Vec<SyncProgress> = ev_a.lock().unwrap().iter().chain(ev_b.lock().unwrap().iter()).cloned().collect();
+    let all: Vec<SyncProgress> = ev_a
+        .lock()
+        .unwrap()
+        .iter()
+        .chain(ev_b.lock().unwrap().iter())
+        .cloned()
+        .collect();
     let joined = all.iter().filter(|e| e.stage == SyncStage::Joined).count();
     assert_eq!(joined, 6);
     let done = all.iter().filter(|e| e.stage.is_final()).count();
@@ -596,14 +812,19 @@ async fn a_repository_never_syncs_twice_at_once() {
             tokio::task::yield_now().await;
         }
         host.push_commit(&goapp, commit("goapp-2"));
-        svc.sync(SyncRequest::repos(vec![goapp.clone()]).with_fresh(true)).await
+        svc.sync(SyncRequest::repos(vec![goapp.clone()]).with_fresh(true))
+            .await
     };
     let (x, y) = tokio::join!(first, second);
     let (x, y) = (x.unwrap(), y.unwrap());
     assert_eq!(x.results[0].head_sha.as_deref(), Some("goapp-2"));
     assert_eq!(y.results[0].head_sha.as_deref(), Some("goapp-2"));
     assert!(y.results[0].joined);
-    let passes = o.calls_since(before).iter().filter(|c| *c == "get_repo octo/goapp").count();
+    let passes = o
+        .calls_since(before)
+        .iter()
+        .filter(|c| *c == "get_repo octo/goapp")
+        .count();
     assert_eq!(passes, 2);
 }
 
@@ -617,7 +838,10 @@ async fn a_dropped_sync_frees_its_repository() {
     let fut = svc.sync(SyncRequest::repos(vec![r("octo/goapp")]));
     assert!(fut.now_or_never().is_none());
     assert!(svc.syncing().is_empty(), "a dropped sync leaves no trace");
-    let report = svc.sync(SyncRequest::repos(vec![r("octo/goapp")])).await.unwrap();
+    let report = svc
+        .sync(SyncRequest::repos(vec![r("octo/goapp")]))
+        .await
+        .unwrap();
     assert!(!report.results[0].joined);
     assert_eq!(report.results[0].outcome, SyncOutcome::Updated);
 }
@@ -627,14 +851,20 @@ async fn an_empty_repository_syncs_without_content() {
     let o = org();
     let empty = r("octo/empty");
     o.host.add_repo(FakeSource::remote(&empty));
-    o.host.fail("list_commits", Some(&empty), 1, || Error::Upstream {
-        service: "github".into(),
-        status: 409,
-        message: "Git Repository is empty.".into(),
-    });
+    o.host
+        .fail("list_commits", Some(&empty), 1, || Error::Upstream {
+            service: "github".into(),
+            status: 409,
+            message: "Git Repository is empty.".into(),
+        });
     let svc = o.service();
-    svc.add(AddRepo::new(empty.clone(), RepoKind::Experimental)).await.unwrap();
-    let report = svc.sync(SyncRequest::repos(vec![empty.clone()])).await.unwrap();
+    svc.add(AddRepo::new(empty.clone(), RepoKind::Experimental))
+        .await
+        .unwrap();
+    let report = svc
+        .sync(SyncRequest::repos(vec![empty.clone()]))
+        .await
+        .unwrap();
     let res = &report.results[0];
     assert_eq!(res.outcome, SyncOutcome::Updated);
     assert_eq!(res.attempts, 1, "409 on an empty repository is not retried");

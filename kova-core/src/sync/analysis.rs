@@ -111,7 +111,11 @@ fn render(remote: &RemoteRepo, s: &RepoSummary, readme: Option<&str>, caps: Caps
         let _ = writeln!(out, "- {entry} ({n} files)");
     }
     if !t.extensions.is_empty() {
-        let exts: Vec<String> = t.extensions.iter().map(|(e, n)| format!(".{e}: {n}")).collect();
+        let exts: Vec<String> = t
+            .extensions
+            .iter()
+            .map(|(e, n)| format!(".{e}: {n}"))
+            .collect();
         let _ = writeln!(out, "Extensions: {}", exts.join(", "));
     }
     out.push_str("\n## Manifests\n");

@@ -185,8 +185,7 @@ impl SyncService {
         let mut topics = Vec::new();
         if opts.topics {
             for t in &settings.topics {
-                let (repos, error) = match inner.source.search_repos(&format!("topic:{t}")).await
-                {
+                let (repos, error) = match inner.source.search_repos(&format!("topic:{t}")).await {
                     Ok(found) => (
                         found
                             .iter()

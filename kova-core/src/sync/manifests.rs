@@ -200,7 +200,10 @@ pub fn parse(kind: ManifestKind, path: &str, text: &str) -> Manifest {
 fn cargo(m: &mut Manifest, text: &str) -> Result<(), String> {
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     if let Some(pkg) = doc.get("package").and_then(toml::Value::as_table) {
-        m.name = pkg.get("name").and_then(toml::Value::as_str).map(str::to_string);
+        m.name = pkg
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .map(str::to_string);
         m.version = pkg
             .get("version")
             .and_then(toml::Value::as_str)
@@ -509,7 +512,11 @@ mod tests {
             .collect()
     }
 
-    fn d(n: &str, v: Option<&str>, s: DependencyScope) -> (String, Option<String>, DependencyScope) {
+    fn d(
+        n: &str,
+        v: Option<&str>,
+        s: DependencyScope,
+    ) -> (String, Option<String>, DependencyScope) {
         (n.into(), v.map(Into::into), s)
     }
 
@@ -519,11 +526,23 @@ mod tests {
     fn kinds_by_name() {
         assert_eq!(kind_of("Cargo.toml"), Some(ManifestKind::Cargo));
         assert_eq!(kind_of("web/package.json"), Some(ManifestKind::PackageJson));
-        assert_eq!(kind_of("requirements-dev.txt"), Some(ManifestKind::Requirements));
-        assert_eq!(kind_of("requirements/base.txt"), Some(ManifestKind::Requirements));
-        assert_eq!(kind_of("docker/Dockerfile.prod"), Some(ManifestKind::Dockerfile));
+        assert_eq!(
+            kind_of("requirements-dev.txt"),
+            Some(ManifestKind::Requirements)
+        );
+        assert_eq!(
+            kind_of("requirements/base.txt"),
+            Some(ManifestKind::Requirements)
+        );
+        assert_eq!(
+            kind_of("docker/Dockerfile.prod"),
+            Some(ManifestKind::Dockerfile)
+        );
         assert_eq!(kind_of("api.Dockerfile"), Some(ManifestKind::Dockerfile));
-        assert_eq!(kind_of("docker-compose.override.yaml"), Some(ManifestKind::DockerCompose));
+        assert_eq!(
+            kind_of("docker-compose.override.yaml"),
+            Some(ManifestKind::DockerCompose)
+        );
         assert_eq!(kind_of("compose.yml"), Some(ManifestKind::DockerCompose));
         assert_eq!(kind_of("notes.txt"), None);
         assert!(is_foreign("web/node_modules/x/package.json"));

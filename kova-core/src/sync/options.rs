@@ -157,8 +157,14 @@ mod tests {
     #[test]
     fn retry_after_wins_when_longer_and_bounded() {
         let p = RetryPolicy::default();
-        assert_eq!(p.wait_for(0, &limited(Some(30))), Some(Duration::from_secs(30)));
-        assert_eq!(p.wait_for(2, &limited(Some(1))), Some(Duration::from_secs(8)));
+        assert_eq!(
+            p.wait_for(0, &limited(Some(30))),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            p.wait_for(2, &limited(Some(1))),
+            Some(Duration::from_secs(8))
+        );
         assert_eq!(p.wait_for(0, &limited(Some(3600))), None);
         assert_eq!(p.wait_for(0, &Error::not_found("repository", "a/b")), None);
     }

@@ -8,8 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ArtifactKind, ArtifactMetadata, ArtifactSource, NewArtifact, RepoRef, RepoSnapshot,
-    RepoStatus, Repository, SyncLog, SyncLogId, SyncOutcome, Validation,
+    ArtifactKind, ArtifactMetadata, ArtifactSource, NewArtifact, RepoRef, RepoSnapshot, RepoStatus,
+    Repository, SyncLog, SyncLogId, SyncOutcome, Validation,
 };
 use crate::source::{CommitQuery, RemoteRepo};
 use crate::sync::analysis::{self, Analysis};
@@ -78,7 +78,11 @@ impl Inner {
                     .untracked(em, started_at, t0, e, RepoStatus::Planned)
                     .await;
             }
-            Err(e) => return self.untracked(em, started_at, t0, e, RepoStatus::Error).await,
+            Err(e) => {
+                return self
+                    .untracked(em, started_at, t0, e, RepoStatus::Error)
+                    .await
+            }
         };
         let fetched = self.fetch(&target, job, em, &mut c).await;
         self.finish(em, target, fetched, c, started_at, t0).await
@@ -216,7 +220,9 @@ impl Inner {
                     reason: "too large".into(),
                 });
             } else {
-                readme = self.read_text(repo, path, head, em, c, &mut skipped).await?;
+                readme = self
+                    .read_text(repo, path, head, em, c, &mut skipped)
+                    .await?;
             }
         }
 
@@ -501,10 +507,10 @@ impl Inner {
         summary.repo = Some(repo.clone());
         summary.source = ArtifactSource::Sync(log_id);
         summary.validation = Validation::Valid;
-        summary.metadata.extra.insert(
-            "head_sha".into(),
-            deep.summary.head_sha.clone().into(),
-        );
+        summary
+            .metadata
+            .extra
+            .insert("head_sha".into(), deep.summary.head_sha.clone().into());
         // One summary per head: a forced re-sync of the same commit reuses it.
         summary.idempotency_key = Some(format!(
             "sync-summary:{}:{}",

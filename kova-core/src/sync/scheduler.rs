@@ -122,9 +122,8 @@ impl AutoSync {
             } else if !settings.auto_sync_enabled {
                 s.next_sync_at = None;
             }
-            let discover_due = settings.auto_sync_enabled
-                && watch
-                && s.next_discover_at.is_none_or(|t| now >= t);
+            let discover_due =
+                settings.auto_sync_enabled && watch && s.next_discover_at.is_none_or(|t| now >= t);
             if discover_due {
                 s.next_discover_at = Some(now + interval);
             }

@@ -113,7 +113,10 @@ pub fn org() -> Org {
             ("README.md", "# Orchestrator\nRuns everything."),
             ("Cargo.toml", CARGO),
             ("k8s/deploy.yaml", K8S),
-            ("Dockerfile", "FROM rust:1.82 AS build\nFROM debian:bookworm\nEXPOSE 8080\n"),
+            (
+                "Dockerfile",
+                "FROM rust:1.82 AS build\nFROM debian:bookworm\nEXPOSE 8080\n",
+            ),
             ("src/main.rs", "fn main() {}"),
             (".github/workflows/ci.yml", "on: push\n"),
         ],
@@ -124,14 +127,38 @@ pub fn org() -> Org {
         &[],
         &[
             ("readme.rst", "Docengine"),
-            ("package.json", r#"{"name":"docengine","dependencies":{"marked":"^12"},"devDependencies":{"vitest":"^1"}}"#),
+            (
+                "package.json",
+                r#"{"name":"docengine","dependencies":{"marked":"^12"},"devDependencies":{"vitest":"^1"}}"#,
+            ),
             ("tools/requirements.txt", "requests==2.31\n"),
         ],
     );
-    add("octo/flaky", "Python", &[], &[("pyproject.toml", "[project]\nname='flaky'\ndependencies=['httpx>=0.27']\n")]);
-    add("octo/huge", "C", &[], &[("README", "big"), ("src/a.c", "int main;")]);
+    add(
+        "octo/flaky",
+        "Python",
+        &[],
+        &[(
+            "pyproject.toml",
+            "[project]\nname='flaky'\ndependencies=['httpx>=0.27']\n",
+        )],
+    );
+    add(
+        "octo/huge",
+        "C",
+        &[],
+        &[("README", "big"), ("src/a.c", "int main;")],
+    );
     host.set_tree_truncated(&r("octo/huge"), true);
-    add("octo/goapp", "Go", &[], &[("go.mod", "module example.com/goapp\n\ngo 1.22\nrequire golang.org/x/sync v0.7.0\n")]);
+    add(
+        "octo/goapp",
+        "Go",
+        &[],
+        &[(
+            "go.mod",
+            "module example.com/goapp\n\ngo 1.22\nrequire golang.org/x/sync v0.7.0\n",
+        )],
+    );
     add("octo/kova-website", "HTML", &[], &[]);
     add("octo/kova-ai-newthing", "Rust", &["ai"], &[]);
     add("other/k8s-tool", "Go", &["kubernetes"], &[]);
@@ -209,7 +236,11 @@ impl Gated {
         }
     }
 
-    async fn around<T>(&self, repo: Option<&RepoRef>, f: impl std::future::Future<Output = T>) -> T {
+    async fn around<T>(
+        &self,
+        repo: Option<&RepoRef>,
+        f: impl std::future::Future<Output = T>,
+    ) -> T {
         let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.max.fetch_max(n, Ordering::SeqCst);
         if let Some(repo) = repo {
@@ -223,7 +254,12 @@ impl Gated {
         }
         let out = f.await;
         if let Some(repo) = repo {
-            *self.per_repo.lock().unwrap().get_mut(&repo.full_name()).unwrap() -= 1;
+            *self
+                .per_repo
+                .lock()
+                .unwrap()
+                .get_mut(&repo.full_name())
+                .unwrap() -= 1;
         }
         self.now.fetch_sub(1, Ordering::SeqCst);
         out
@@ -245,16 +281,25 @@ impl SourceHost for Gated {
         self.around(None, self.inner.search_repos(query)).await
     }
     async fn get_tree(&self, repo: &RepoRef, git_ref: &str) -> Result<Tree> {
-        self.around(Some(repo), self.inner.get_tree(repo, git_ref)).await
+        self.around(Some(repo), self.inner.get_tree(repo, git_ref))
+            .await
     }
-    async fn get_file(&self, repo: &RepoRef, path: &str, git_ref: Option<&str>) -> Result<FileContent> {
-        self.around(Some(repo), self.inner.get_file(repo, path, git_ref)).await
+    async fn get_file(
+        &self,
+        repo: &RepoRef,
+        path: &str,
+        git_ref: Option<&str>,
+    ) -> Result<FileContent> {
+        self.around(Some(repo), self.inner.get_file(repo, path, git_ref))
+            .await
     }
     async fn get_languages(&self, repo: &RepoRef) -> Result<BTreeMap<String, u64>> {
-        self.around(Some(repo), self.inner.get_languages(repo)).await
+        self.around(Some(repo), self.inner.get_languages(repo))
+            .await
     }
     async fn list_commits(&self, repo: &RepoRef, q: &CommitQuery) -> Result<Vec<CommitSummary>> {
-        self.around(Some(repo), self.inner.list_commits(repo, q)).await
+        self.around(Some(repo), self.inner.list_commits(repo, q))
+            .await
     }
     async fn compare(&self, repo: &RepoRef, base: &str, head: &str) -> Result<Comparison> {
         self.inner.compare(repo, base, head).await
@@ -268,10 +313,20 @@ impl SourceHost for Gated {
     async fn list_issue_comments(&self, repo: &RepoRef, n: u64) -> Result<Vec<IssueComment>> {
         self.inner.list_issue_comments(repo, n).await
     }
-    async fn create_issue_comment(&self, repo: &RepoRef, n: u64, body: &str) -> Result<IssueComment> {
+    async fn create_issue_comment(
+        &self,
+        repo: &RepoRef,
+        n: u64,
+        body: &str,
+    ) -> Result<IssueComment> {
         self.inner.create_issue_comment(repo, n, body).await
     }
-    async fn update_issue_comment(&self, repo: &RepoRef, id: u64, body: &str) -> Result<IssueComment> {
+    async fn update_issue_comment(
+        &self,
+        repo: &RepoRef,
+        id: u64,
+        body: &str,
+    ) -> Result<IssueComment> {
         self.inner.update_issue_comment(repo, id, body).await
     }
 }
