@@ -74,6 +74,36 @@ async fn ticks_sync_on_the_interval_and_after_pushes() {
     let t = auto.tick().await;
     assert_eq!(t.pushed.unwrap().skipped[0].repo, r("octo/kova-website"));
     assert_eq!(log_count(&o, "octo/goapp").await, 3);
+
+    // A push while an interval sync is due: the interval sync covers it, once.
+    o.host.push_commit(&r("octo/goapp"), commit("goapp-3"));
+    auto.notify_push(&r("octo/goapp"));
+    o.clock.advance(15 * MIN);
+    let both = auto.tick().await;
+    assert!(both.pushed.is_none());
+    let goapp = both
+        .interval
+        .unwrap()
+        .result(&r("octo/goapp"))
+        .cloned()
+        .unwrap();
+    assert_eq!(goapp.head_sha.as_deref(), Some("goapp-3"));
+    assert_eq!(log_count(&o, "octo/goapp").await, 4);
+}
+
+#[tokio::test]
+async fn pushes_to_disabled_repositories_are_ignored() {
+    let mut o = auto_org(true);
+    let mut e = o.config.entry(&r("octo/goapp")).unwrap().clone();
+    e.enabled = false;
+    o.config.upsert_entry(e);
+    let auto = AutoSync::new(o.service());
+    auto.tick().await;
+    assert!(auto.notify_push(&r("octo/goapp")));
+    let t = auto.tick().await;
+    assert!(t.pushed.is_none());
+    assert_eq!(t.ignored_pushes[0].reason, "disabled");
+    assert_eq!(log_count(&o, "octo/goapp").await, 0);
 }
 
 #[tokio::test]

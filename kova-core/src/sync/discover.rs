@@ -156,7 +156,9 @@ impl SyncService {
         }
         let is_known = |r: &RepoRef| known.contains(&r.full_name().to_ascii_lowercase());
 
-        let all = inner.source.list_owner_repos(&owner).await?;
+        let all = inner
+            .retrying(|| inner.source.list_owner_repos(&owner), |_, _, _| {})
+            .await?;
         let pattern = settings.repo_name_pattern.clone();
         let matched: Vec<&RemoteRepo> = all
             .iter()

@@ -25,18 +25,22 @@
 //! - **auto-sync**: [`AutoSync`] syncs on an interval and after pushes, driven by any runtime.
 //!
 //! ```
-//! # use std::sync::Arc;
-//! # use kova_core::{sync::*, testing::*, config::ReposConfig, RepoKind};
-//! # async fn demo(store: Arc<dyn kova_core::Store>) -> kova_core::Result<()> {
+//! # #[cfg(feature = "testing")] {
+//! use kova_core::{config::ReposConfig, sync::*, testing::FakeSource, RepoKind, SyncOutcome};
+//! use std::sync::Arc;
+//! # futures::executor::block_on(async {
 //! let host = Arc::new(FakeSource::new());
 //! host.add_repo(FakeSource::remote(&"octo/app".parse()?));
+//! let store = Arc::new(kova_store::MemoryStore::new());
 //! let service = SyncService::builder(store, host)
 //!     .with_config(ReposConfig::new("octo"), None)
 //!     .build();
 //! service.add(AddRepo::new("octo/app".parse()?, RepoKind::Core)).await?;
+//! service.add(AddRepo::new("octo/later".parse()?, RepoKind::Service)).await?;
 //! let report = service.sync(SyncRequest::all()).await?;
-//! assert_eq!(report.totals.repos, 1);
-//! # Ok(()) }
+//! assert_eq!(report.totals.repos, 2);
+//! assert_eq!(report.results[1].outcome, SyncOutcome::Missing);
+//! # Ok::<(), kova_core::Error>(()) }).unwrap(); }
 //! ```
 
 mod analysis;

@@ -21,6 +21,7 @@ use crate::sync::select::{self, SkippedFile};
 use crate::sync::service::{Inner, Target};
 use crate::time::Timestamp;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 /// The name of the `data` artifact holding a repository's [`RepoSummary`].
@@ -88,7 +89,8 @@ impl Inner {
         self.finish(em, target, fetched, c, started_at, t0).await
     }
 
-    /// Calls the host (or the store), retrying retryable failures with backoff.
+    /// Calls the host (or the store), retrying retryable failures with backoff; `count`
+    /// says whether the attempts are host requests.
     async fn call<T, F, Fut>(
         &self,
         c: &mut Counters,
@@ -100,27 +102,30 @@ impl Inner {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let mut retry = 0usize;
-        loop {
-            if count {
-                c.requests += 1;
-            }
-            let error = match op().await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let Some(wait) = self.options.retry.wait_for(retry, &error) else {
-                return Err(error);
-            };
-            retry += 1;
-            c.retries += 1;
-            em.emit(SyncStage::Retrying {
-                attempt: retry as u32 + 1,
-                wait_ms: wait.as_millis() as u64,
-                error: error.to_string(),
-            });
-            self.sleeper.sleep(wait).await;
+        // Atomics only because the future must be `Send`; there is no sharing.
+        let requests = AtomicU32::new(0);
+        let retries = AtomicU32::new(0);
+        let out = self
+            .retrying(
+                || {
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    op()
+                },
+                |attempt, wait, error| {
+                    retries.fetch_add(1, Ordering::Relaxed);
+                    em.emit(SyncStage::Retrying {
+                        attempt,
+                        wait_ms: wait.as_millis() as u64,
+                        error: error.to_string(),
+                    });
+                },
+            )
+            .await;
+        if count {
+            c.requests += requests.into_inner();
         }
+        c.retries += retries.into_inner();
+        out
     }
 
     async fn fetch(

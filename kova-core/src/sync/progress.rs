@@ -19,9 +19,12 @@ pub struct SyncProgress {
     pub at: Timestamp,
 }
 
-/// The stages of a repository's sync, in the order they happen. Every repository starts with
-/// [`Started`](SyncStage::Started) (or [`Joined`](SyncStage::Joined)) and ends with exactly
-/// one [`Done`](SyncStage::Done) or [`Failed`](SyncStage::Failed).
+/// The stages of a repository's sync, in the order they happen. A pass starts with
+/// [`Started`](SyncStage::Started) and ends with one [`Done`](SyncStage::Done) or
+/// [`Failed`](SyncStage::Failed); a caller that joined a running sync first gets
+/// [`Joined`](SyncStage::Joined). When a push asked for a fresh pass while one was running
+/// ([`SyncRequest::fresh`](crate::sync::SyncRequest::fresh)), a second pass follows, from
+/// `Started` again; the result is the last pass's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 #[non_exhaustive]

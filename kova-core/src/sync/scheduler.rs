@@ -8,7 +8,7 @@
 
 use crate::model::RepoRef;
 use crate::sync::discover::DiscoverReport;
-use crate::sync::report::{SyncReport, SyncRequest};
+use crate::sync::report::{SkippedRepo, SyncReport, SyncRequest};
 use crate::sync::service::{lock, SyncService};
 use crate::sync::sleeper::Sleeper;
 use crate::time::Timestamp;
@@ -49,6 +49,8 @@ pub struct TickReport {
     pub pushed: Option<SyncReport>,
     /// The discovery, if one was due.
     pub discover: Option<DiscoverReport>,
+    /// Pushes not acted on, and why (a disabled repository).
+    pub ignored_pushes: Vec<SkippedRepo>,
     /// Failures of whole runs (a repository's failure is in its report).
     pub errors: Vec<String>,
 }
@@ -59,6 +61,7 @@ impl TickReport {
         self.interval.is_none()
             && self.pushed.is_none()
             && self.discover.is_none()
+            && self.ignored_pushes.is_empty()
             && self.errors.is_empty()
     }
 }
@@ -136,17 +139,35 @@ impl AutoSync {
                 Err(e) => report.errors.push(format!("discover: {e}")),
             }
         }
-        // An interval sync starting now covers pushed repositories not syncing already; the
-        // ones syncing since before the push need a fresh pass of their own.
-        let pushed = if interval_due {
-            let syncing = self.service.syncing();
-            pushed
-                .into_iter()
-                .filter(|r| syncing.iter().any(|s| s.same_as(r)))
-                .collect()
+        // Pushes to disabled repositories are not synced (disabled means "not automatically").
+        // An interval sync starting now covers the other pushed repositories, except those
+        // syncing since before the push: they need a fresh pass of their own.
+        let tracked = if pushed.is_empty() {
+            Vec::new()
         } else {
-            pushed
+            match self.service.tracked().await {
+                Ok(t) => t,
+                Err(e) => {
+                    report.errors.push(format!("push sync: {e}"));
+                    Vec::new()
+                }
+            }
         };
+        let syncing = self.service.syncing();
+        let mut fresh = Vec::new();
+        for repo in pushed {
+            let record = tracked.iter().find(|t| t.repo.same_as(&repo));
+            if record.is_some_and(|t| !t.enabled) {
+                report.ignored_pushes.push(SkippedRepo {
+                    repo,
+                    reason: "disabled".into(),
+                });
+            } else if !interval_due || record.is_none() || syncing.iter().any(|s| s.same_as(&repo))
+            {
+                fresh.push(repo);
+            }
+        }
+        let pushed = fresh;
         let interval_run = async {
             if interval_due {
                 Some(self.service.sync(SyncRequest::all()).await)

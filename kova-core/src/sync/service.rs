@@ -17,9 +17,10 @@ use crate::time::{Clock, SystemClock};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Keeps many repositories in sync with their host. Cheap to clone (one shared state), so the
 /// HTTP layer, the scheduler and webhook handlers can all hold one.
@@ -272,7 +273,10 @@ impl SyncService {
     pub async fn add(&self, req: AddRepo) -> Result<AddOutcome> {
         crate::model::repo::validate_priority(req.sync_priority)?;
         let inner = &self.inner;
-        let found = match inner.source.get_repo(&req.repo).await {
+        let found = match inner
+            .retrying(|| inner.source.get_repo(&req.repo), |_, _, _| {})
+            .await
+        {
             Ok(r) => Some(r),
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
@@ -437,6 +441,32 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// Runs `op`, retrying retryable failures per the retry policy; `on_retry(attempt, wait,
+    /// error)` is told before each wait (`attempt` is the one about to be made, 2 first).
+    pub(crate) async fn retrying<T, F, Fut>(
+        &self,
+        mut op: F,
+        mut on_retry: impl FnMut(u32, Duration, &Error),
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut retry = 0usize;
+        loop {
+            let error = match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let Some(wait) = self.options.retry.wait_for(retry, &error) else {
+                return Err(error);
+            };
+            retry += 1;
+            on_retry(retry as u32 + 1, wait, &error);
+            self.sleeper.sleep(wait).await;
+        }
+    }
+
     /// Tracked repositories, merged from the store and the file, in sync order.
     pub(crate) async fn targets(&self) -> Result<Vec<Target>> {
         let now = self.clock.now();
