@@ -52,6 +52,7 @@ pub mod manifests;
 mod options;
 mod pipeline;
 mod progress;
+mod record;
 mod report;
 mod scheduler;
 mod select;

@@ -1,6 +1,9 @@
 //! Build and deployment manifests: which files they are, and the dependencies (names and
 //! version specs), images and Kubernetes objects they declare.
 
+mod containers;
+mod python;
+
 use crate::sync::kubernetes::{self, K8sObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -105,7 +108,7 @@ impl Manifest {
         }
     }
 
-    fn dep(&mut self, name: &str, version: Option<String>, scope: DependencyScope) {
+    pub(crate) fn dep(&mut self, name: &str, version: Option<String>, scope: DependencyScope) {
         self.dependencies.push(Dependency {
             name: name.to_string(),
             version: version.filter(|v| !v.is_empty()),
@@ -172,9 +175,9 @@ pub fn parse(kind: ManifestKind, path: &str, text: &str) -> Manifest {
     let result = match kind {
         ManifestKind::Cargo => cargo(&mut m, text),
         ManifestKind::PackageJson => package_json(&mut m, text),
-        ManifestKind::Pyproject => pyproject(&mut m, text),
+        ManifestKind::Pyproject => python::pyproject(&mut m, text),
         ManifestKind::Requirements => {
-            requirements(&mut m, text);
+            python::requirements(&mut m, text);
             Ok(())
         }
         ManifestKind::GoMod => {
@@ -182,10 +185,10 @@ pub fn parse(kind: ManifestKind, path: &str, text: &str) -> Manifest {
             Ok(())
         }
         ManifestKind::Dockerfile => {
-            dockerfile(&mut m, text);
+            containers::dockerfile(&mut m, text);
             Ok(())
         }
-        ManifestKind::DockerCompose => compose(&mut m, text),
+        ManifestKind::DockerCompose => containers::compose(&mut m, text),
         ManifestKind::Kubernetes => {
             m.kubernetes = kubernetes::parse_objects(text);
             Ok(())
@@ -283,143 +286,6 @@ fn package_json(m: &mut Manifest, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn pyproject(m: &mut Manifest, text: &str) -> Result<(), String> {
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
-    let table = |v: Option<&toml::Value>| v.and_then(toml::Value::as_table).cloned();
-    let strings = |v: Option<&toml::Value>| -> Vec<String> {
-        v.and_then(toml::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(toml::Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if let Some(project) = table(doc.get("project")) {
-        m.name = project
-            .get("name")
-            .and_then(toml::Value::as_str)
-            .map(str::to_string);
-        m.version = project
-            .get("version")
-            .and_then(toml::Value::as_str)
-            .map(str::to_string);
-        for req in strings(project.get("dependencies")) {
-            pep508(m, &req, DependencyScope::Runtime);
-        }
-        if let Some(extras) = table(project.get("optional-dependencies")) {
-            for group in extras.values() {
-                for req in strings(Some(group)) {
-                    pep508(m, &req, DependencyScope::Optional);
-                }
-            }
-        }
-    }
-    // PEP 735 dependency groups (`dev`, `test`…).
-    if let Some(groups) = table(doc.get("dependency-groups")) {
-        for group in groups.values() {
-            for req in strings(Some(group)) {
-                pep508(m, &req, DependencyScope::Dev);
-            }
-        }
-    }
-    let poetry = table(doc.get("tool")).and_then(|t| table(t.get("poetry")));
-    if let Some(poetry) = poetry {
-        if m.name.is_none() {
-            m.name = poetry
-                .get("name")
-                .and_then(toml::Value::as_str)
-                .map(str::to_string);
-            m.version = poetry
-                .get("version")
-                .and_then(toml::Value::as_str)
-                .map(str::to_string);
-        }
-        poetry_deps(m, poetry.get("dependencies"), DependencyScope::Runtime);
-        poetry_deps(m, poetry.get("dev-dependencies"), DependencyScope::Dev);
-        if let Some(groups) = table(poetry.get("group")) {
-            for (name, g) in groups {
-                let scope = if matches!(name.as_str(), "dev" | "test" | "tests" | "lint") {
-                    DependencyScope::Dev
-                } else {
-                    DependencyScope::Optional
-                };
-                poetry_deps(m, g.get("dependencies"), scope);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn poetry_deps(m: &mut Manifest, deps: Option<&toml::Value>, scope: DependencyScope) {
-    let Some(deps) = deps.and_then(toml::Value::as_table) else {
-        return;
-    };
-    for (name, spec) in deps {
-        // `python = "^3.11"` is the interpreter, not a package.
-        if name.eq_ignore_ascii_case("python") {
-            continue;
-        }
-        let version = match spec {
-            toml::Value::String(v) => Some(v.clone()),
-            toml::Value::Table(t) => t
-                .get("version")
-                .and_then(toml::Value::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    t.get("git")
-                        .and_then(toml::Value::as_str)
-                        .map(|g| format!("git:{g}"))
-                }),
-            _ => None,
-        };
-        m.dep(name, version, scope);
-    }
-}
-
-/// A PEP 508 requirement: `name[extras] (spec) ; markers` or `name @ url`.
-fn pep508(m: &mut Manifest, req: &str, scope: DependencyScope) {
-    let req = req.split(';').next().unwrap_or("").trim();
-    let end = req
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(req.len());
-    let name = &req[..end];
-    if name.is_empty() {
-        return;
-    }
-    let mut rest = req[end..].trim_start();
-    if rest.starts_with('[') {
-        rest = rest.split_once(']').map_or("", |(_, r)| r).trim_start();
-    }
-    let version = rest
-        .trim()
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    m.dep(name, Some(version), scope);
-}
-
-fn requirements(m: &mut Manifest, text: &str) {
-    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-    for line in joined.lines() {
-        // A `#` starts a comment at the line start or after whitespace (URLs keep theirs).
-        let line = match line.find(" #") {
-            Some(i) => &line[..i],
-            None => line,
-        }
-        .trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
-            continue;
-        }
-        // `pkg==1.0 --hash=sha256:…`: options after the requirement are not part of it.
-        let req = line.split(" --").next().unwrap_or(line);
-        pep508(m, req, DependencyScope::Runtime);
-    }
-}
-
 fn go_mod(m: &mut Manifest, text: &str) {
     let mut in_require = false;
     for raw in text.lines() {
@@ -463,56 +329,18 @@ fn go_require(m: &mut Manifest, line: &str, indirect: bool) {
     }
 }
 
-fn dockerfile(m: &mut Manifest, text: &str) {
-    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-    let mut stages: Vec<String> = Vec::new();
-    for line in joined.lines() {
-        let line = line.trim();
-        let mut words = line.split_whitespace();
-        let Some(instr) = words.next() else { continue };
-        if instr.eq_ignore_ascii_case("FROM") {
-            let args: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
-            let Some(image) = args.first() else { continue };
-            // `FROM builder` refers to an earlier stage, not an image.
-            if !stages.iter().any(|s| s.eq_ignore_ascii_case(image)) {
-                m.images.push(image.to_string());
-            }
-            if args.len() >= 3 && args[1].eq_ignore_ascii_case("AS") {
-                stages.push(args[2].to_string());
-            }
-        } else if instr.eq_ignore_ascii_case("EXPOSE") {
-            m.ports.extend(words.map(str::to_string));
-        }
-    }
-}
-
-fn compose(m: &mut Manifest, text: &str) -> Result<(), String> {
-    let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| e.to_string())?;
-    if let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) {
-        for (name, svc) in services {
-            if let Some(name) = name.as_str() {
-                m.services.push(name.to_string());
-            }
-            if let Some(image) = svc.get("image").and_then(|i| i.as_str()) {
-                m.images.push(image.to_string());
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn deps(m: &Manifest) -> Vec<(String, Option<String>, DependencyScope)> {
+    pub(crate) fn deps(m: &Manifest) -> Vec<(String, Option<String>, DependencyScope)> {
         m.dependencies
             .iter()
             .map(|d| (d.name.clone(), d.version.clone(), d.scope))
             .collect()
     }
 
-    fn d(
+    pub(crate) fn d(
         n: &str,
         v: Option<&str>,
         s: DependencyScope,
@@ -610,59 +438,6 @@ libc = "0.2"
     }
 
     #[test]
-    fn pyproject_pep621_and_poetry() {
-        let m = parse(
-            ManifestKind::Pyproject,
-            "pyproject.toml",
-            r#"
-[project]
-name = "svc"
-version = "2.0"
-dependencies = ["httpx>=0.27", "pydantic[email] (>=2,<3)", "uvloop; sys_platform != 'win32'"]
-[project.optional-dependencies]
-docs = ["mkdocs"]
-[tool.poetry.dependencies]
-python = "^3.11"
-fastapi = "^0.110"
-[tool.poetry.group.dev.dependencies]
-pytest = { version = "^8" }
-"#,
-        );
-        assert_eq!(m.name.as_deref(), Some("svc"));
-        assert_eq!(
-            deps(&m),
-            vec![
-                d("httpx", Some(">=0.27"), Runtime),
-                d("pydantic", Some(">=2,<3"), Runtime),
-                d("uvloop", None, Runtime),
-                d("mkdocs", None, Optional),
-                d("fastapi", Some("^0.110"), Runtime),
-                d("pytest", Some("^8"), Dev),
-            ]
-        );
-    }
-
-    #[test]
-    fn requirements_lines() {
-        let m = parse(
-            ManifestKind::Requirements,
-            "requirements.txt",
-            "# pinned\nrequests==2.31.0  # http\n-r base.txt\n-e .\nnumpy>=1.26,\\\n  <2\n\
-             flask\ntorch==2.2 --hash=sha256:abc\nmylib @ https://example.invalid/x.whl\n",
-        );
-        assert_eq!(
-            deps(&m),
-            vec![
-                d("requests", Some("==2.31.0"), Runtime),
-                d("numpy", Some(">=1.26, <2"), Runtime),
-                d("flask", None, Runtime),
-                d("torch", Some("==2.2"), Runtime),
-                d("mylib", Some("@ https://example.invalid/x.whl"), Runtime),
-            ]
-        );
-    }
-
-    #[test]
     fn go_mod_requires() {
         let m = parse(
             ManifestKind::GoMod,
@@ -680,25 +455,5 @@ pytest = { version = "^8" }
                 d("github.com/x/y", Some("v0.1.0"), Indirect),
             ]
         );
-    }
-
-    #[test]
-    fn dockerfile_and_compose() {
-        let m = parse(
-            ManifestKind::Dockerfile,
-            "Dockerfile",
-            "FROM --platform=$BUILDPLATFORM rust:1.82 AS builder\nRUN cargo build\n\
-             FROM debian:bookworm-slim\nCOPY --from=builder /a /a\nEXPOSE 8080 9090/udp\n\
-             FROM builder AS test\n",
-        );
-        assert_eq!(m.images, vec!["rust:1.82", "debian:bookworm-slim"]);
-        assert_eq!(m.ports, vec!["8080", "9090/udp"]);
-        let c = parse(
-            ManifestKind::DockerCompose,
-            "docker-compose.yml",
-            "services:\n  db:\n    image: postgres:16\n  api:\n    build: .\n",
-        );
-        assert_eq!(c.services, vec!["db", "api"]);
-        assert_eq!(c.images, vec!["postgres:16"]);
     }
 }
