@@ -163,6 +163,17 @@ async fn first_sync_of_six_repositories() {
     assert_eq!(snaps.len(), 1);
     assert_eq!(snaps[0].stars, 7);
 
+    // The latest summary and the overall status, as the faces read them.
+    assert_eq!(
+        svc.summary(&r("octo/orchestrator")).await.unwrap().as_ref(),
+        Some(sum)
+    );
+    assert_eq!(svc.summary(&r("octo/ghost")).await.unwrap(), None);
+    let status = svc.status().await.unwrap();
+    assert_eq!((status.total, status.active, status.planned), (6, 5, 1));
+    assert_eq!(status.owner.as_deref(), Some("octo"));
+    assert!(status.syncing.is_empty());
+
     // The report serialises for the HTTP and Python faces.
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["results"][4]["outcome"], "missing");

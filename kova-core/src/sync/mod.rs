@@ -58,6 +58,7 @@ mod scheduler;
 mod select;
 mod service;
 mod sleeper;
+mod status;
 
 pub use analysis::ANALYSIS_PURPOSE;
 pub use discover::{DiscoverOptions, DiscoverReport, DiscoveredRepo, TopicMatches};
@@ -73,3 +74,4 @@ pub use scheduler::{AutoSync, TickReport};
 pub use select::{SkippedFile, TreeSummary};
 pub use service::{AddOutcome, AddRepo, SyncService, SyncServiceBuilder};
 pub use sleeper::{Sleeper, ThreadSleeper};
+pub use status::SyncStatus;
