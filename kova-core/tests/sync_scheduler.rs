@@ -240,3 +240,23 @@ async fn a_push_wakes_the_run_loop() {
     tx2.send(()).unwrap();
     auto.run(&*sleeper, rx2.map(|_| ())).await;
 }
+
+/// The faces spawn these on multi-threaded runtimes (axum handlers, background tasks).
+#[test]
+fn futures_are_send_and_services_are_shareable() {
+    fn send<T: Send>(_: &T) {}
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<SyncService>();
+    shareable::<AutoSync>();
+    let o = auto_org(true);
+    let svc = o.service();
+    let auto = AutoSync::new(svc.clone());
+    send(&svc.sync(SyncRequest::all()));
+    send(&svc.sync_with_progress(SyncRequest::all(), no_progress()));
+    send(&svc.discover());
+    send(&svc.add(AddRepo::new(r("octo/x"), RepoKind::Core)));
+    send(&svc.status());
+    send(&auto.tick());
+    let sleeper = ForeverSleeper::default();
+    send(&auto.run(&sleeper, futures::future::ready(())));
+}

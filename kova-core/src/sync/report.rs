@@ -213,3 +213,22 @@ impl SyncReport {
         t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_read_from_json_with_defaults() {
+        let req: SyncRequest =
+            serde_json::from_str(r#"{"repos": ["octo/app"], "include_analysis": true}"#).unwrap();
+        assert_eq!(
+            req.repos.as_deref(),
+            Some(&["octo/app".parse().unwrap()][..])
+        );
+        assert!(req.include_analysis && !req.force && !req.fresh);
+        let all: SyncRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(all, SyncRequest::all());
+        assert!(serde_json::from_str::<SyncRequest>(r#"{"repos": ["bad"]}"#).is_err());
+    }
+}
