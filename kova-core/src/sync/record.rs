@@ -96,7 +96,6 @@ impl Inner {
         };
         result.status = status;
         result.head_sha = fetched.head.clone();
-        record.repo = remote.repo.clone();
         record.status = status;
         record.description = description;
         record.default_branch = Some(remote.default_branch.clone());
