@@ -18,6 +18,7 @@ pub mod model;
 pub mod provider;
 pub mod source;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod webhook;
 
@@ -43,6 +44,9 @@ pub use source::{
 pub use store::{
     ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
     StoreCapabilities, StoreExt,
+};
+pub use sync::{
+    AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncServiceBuilder, SyncStage,
 };
 #[cfg(feature = "tokio")]
 pub use time::TokioSleeper;
