@@ -117,16 +117,35 @@ async fn run() -> Result<(), BoxError> {
             None
         };
 
+    // Multi-repository sync: the repositories file (when given) and the store.
+    let mut sync_builder = kova::sync::SyncService::builder(store.clone(), source.clone())
+        .with_llm(llm.clone())
+        .with_clock(clock.clone())
+        .with_sleeper(Arc::new(TokioSleeper));
+    if let Some((cfg, path)) = &repos_config {
+        sync_builder = sync_builder.with_config(cfg.clone(), Some(path.clone()));
+    }
+    let sync = sync_builder.build();
+    let auto_sync = Arc::new(kova::sync::AutoSync::new(sync.clone()));
+
     let respond = repos_config
         .as_ref()
         .map(|(c, _)| Respond::from_config(c))
         .unwrap_or_default();
+    let mut handler_settings = HandlerSettings::default().with_respond(respond);
+    if sync.sync_settings().sync_on_push {
+        let auto = auto_sync.clone();
+        handler_settings =
+            handler_settings.with_push_hook(Arc::new(move |repo: &kova::RepoRef| {
+                auto.notify_push(repo);
+            }));
+    }
     let mut builder = Kova::builder(store.clone())
         .source(source.clone())
         .receiver(Arc::new(receiver))
         .clock(clock.clone())
         .sleeper(Arc::new(TokioSleeper))
-        .default_handlers(HandlerSettings::default().with_respond(respond));
+        .default_handlers(handler_settings);
     if let Some(l) = &llm {
         builder = builder.llm(l.clone());
     }
@@ -181,10 +200,23 @@ async fn run() -> Result<(), BoxError> {
         .auth(auth.clone())
         .metrics(metrics.clone())
         .config(config)
+        .sync(sync.clone())
         .build();
-    if let Some((cfg, _)) = &repos_config {
-        state.artifacts().set_repos_config(cfg.clone());
-    }
+
+    // Auto-sync on an interval and after pushes, when the repositories file asks for it.
+    let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
+    let settings = sync.sync_settings();
+    let scheduler = if settings.auto_sync_enabled || settings.sync_on_push {
+        let auto = auto_sync.clone();
+        Some(tokio::spawn(async move {
+            auto.run(&TokioSleeper, async move {
+                let _ = sync_stopped.await;
+            })
+            .await
+        }))
+    } else {
+        None
+    };
 
     let workers: usize = env("KOVA_WORKERS")
         .map(|w| w.parse())
@@ -232,11 +264,26 @@ async fn run() -> Result<(), BoxError> {
         }
     );
     println!("workers: {workers}");
+    println!(
+        "auto-sync: {}",
+        if scheduler.is_some() {
+            format!(
+                "every {} min, on push: {}",
+                settings.sync_interval_minutes, settings.sync_on_push
+            )
+        } else {
+            "off".into()
+        }
+    );
 
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     println!("kova: stopped accepting; waiting for workers");
+    let _ = stop_sync.send(());
+    if let Some(s) = scheduler {
+        let _ = s.await;
+    }
     tokio::time::timeout(Duration::from_secs(60), pool.shutdown())
         .await
         .ok();

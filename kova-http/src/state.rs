@@ -4,6 +4,7 @@ use crate::auth::Auth;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use kova_core::artifacts::ArtifactService;
+use kova_core::sync::SyncService;
 use kova_core::Kova;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,7 @@ pub(crate) struct Inner {
     pub config: HttpConfig,
     pub limiter: RateLimiter,
     pub artifacts: Arc<ArtifactService>,
+    pub sync: Option<SyncService>,
 }
 
 impl AppState {
@@ -106,12 +108,18 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             config: HttpConfig::default(),
             artifacts: None,
+            sync: None,
         }
     }
 
     /// The artifact service (generation, analysis, commands, scans).
     pub fn artifacts(&self) -> &ArtifactService {
         &self.inner.artifacts
+    }
+
+    /// The sync service, if configured.
+    pub fn sync(&self) -> Option<&SyncService> {
+        self.inner.sync.as_ref()
     }
 
     pub(crate) fn artifacts_arc(&self) -> Arc<ArtifactService> {
@@ -142,9 +150,17 @@ pub struct AppStateBuilder {
     metrics: Arc<Metrics>,
     config: HttpConfig,
     artifacts: Option<Arc<ArtifactService>>,
+    sync: Option<SyncService>,
 }
 
 impl AppStateBuilder {
+    /// The multi-repository sync service (`/multi-repo/*`); without it those endpoints answer
+    /// 503.
+    pub fn sync(mut self, service: SyncService) -> Self {
+        self.sync = Some(service);
+        self
+    }
+
     /// The artifact service; by default one is built over the engine's store, LLM, source host
     /// and clock.
     pub fn artifacts(mut self, service: Arc<ArtifactService>) -> Self {
@@ -170,13 +186,21 @@ impl AppStateBuilder {
     pub fn build(self) -> AppState {
         let limiter = RateLimiter::new(self.config.rate_limit);
         let k = &self.kova;
+        let sync = self.sync;
         let artifacts = self.artifacts.unwrap_or_else(|| {
-            Arc::new(ArtifactService::new(
+            let mut service = ArtifactService::new(
                 k.store().clone(),
                 k.llm().cloned(),
                 k.source().cloned(),
                 k.clock().clone(),
-            ))
+            );
+            if let Some(s) = &sync {
+                service = service.with_syncer(Arc::new(s.clone()));
+                if let Some(cfg) = s.config() {
+                    service = service.with_repos_config(cfg);
+                }
+            }
+            Arc::new(service)
         });
         AppState {
             inner: Arc::new(Inner {
@@ -186,6 +210,7 @@ impl AppStateBuilder {
                 config: self.config,
                 limiter,
                 artifacts,
+                sync,
             }),
         }
     }

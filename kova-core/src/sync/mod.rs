@@ -59,6 +59,7 @@ mod select;
 mod service;
 mod sleeper;
 mod status;
+mod syncer;
 
 pub use analysis::ANALYSIS_PURPOSE;
 pub use discover::{DiscoverOptions, DiscoverReport, DiscoveredRepo, TopicMatches};

@@ -1,6 +1,7 @@
 //! The endpoint table (see [`crate::spec`]) and the handlers behind it.
 
 pub mod ai;
+pub mod multirepo;
 pub mod reads;
 mod schemas;
 pub mod system;
@@ -45,6 +46,12 @@ const INTERACTION_FILTERS: [Param; 6] = [
     PAGING[1],
 ];
 
+const STREAM: [Param; 1] = [param(
+    "stream",
+    "boolean",
+    "answer with server-sent progress events",
+)];
+
 const ARTIFACT_QUERY: [Param; 4] = [
     param(
         "title",
@@ -84,6 +91,7 @@ pub(crate) fn endpoints(doc: Arc<OnceLock<Value>>) -> Vec<Endpoint> {
     use Access::*;
     let read = Role(AuthRole::Read);
     let write = Role(AuthRole::Write);
+    let stream: &'static [Param] = &STREAM;
     vec![
         ep(
             "GET",
@@ -255,6 +263,12 @@ pub(crate) fn endpoints(doc: Arc<OnceLock<Value>>) -> Vec<Endpoint> {
             None,
             get(reads::artifact),
         ),
+        ep("GET", "/multi-repo/status", "multi-repo", read, "Sync status of every tracked repository", &[], None, get(multirepo::status)),
+        ep("GET", "/multi-repo/list", "multi-repo", read, "Tracked repositories (file and store)", &[], None, get(multirepo::list)),
+        ep("GET", "/multi-repo/config", "multi-repo", read, "The repositories file (kova_repos_config.json)", &[], None, get(multirepo::config)),
+        ep("GET", "/multi-repo/discover", "multi-repo", write, "Discover the owner's repositories matching the name pattern (adds them when auto-discovery is on)", &[], None, get(multirepo::discover)),
+        ep("POST", "/multi-repo/sync", "multi-repo", write, "Sync repositories (all enabled, or the listed ones); ?stream=true streams progress as server-sent events", stream, Some(schemas::sync), post(multirepo::sync)),
+        ep("POST", "/multi-repo/add", "multi-repo", write, "Add a repository (checked on GitHub; a missing one is recorded as planned)", &[], Some(schemas::add), post(multirepo::add)),
         ep("POST", "/ai/command", "ai", write, "Free-form AI command: analyze | sync | process | ask, with optional repository and file", &[], Some(schemas::command), post(ai::command)),
         ep("POST", "/artifacts/create", "artifacts", write, "Generate an artifact of any kind (kind in the body)", &[], Some(schemas::artifact_any), post(ai::create)),
         ep("POST", "/artifacts/code/generate", "artifacts", write, "Generate code", &ARTIFACT_QUERY, Some(schemas::artifact), post(ai::generate_code)),

@@ -64,3 +64,24 @@ pub fn scan() -> Value {
         "git_ref": {"type": "string"}
     }, "oneOf": [{"required": ["repository"]}, {"required": ["path"]}]})
 }
+
+/// A sync request.
+pub fn sync() -> Value {
+    json!({"type": "object", "properties": {
+        "repos": {"type": "array", "items": {"type": "string"}, "description": "owner/name; omitted: every enabled repository"},
+        "include_analysis": {"type": "boolean"},
+        "force": {"type": "boolean", "description": "fetch content even if the default branch has not moved"}
+    }})
+}
+
+/// A repository to add.
+pub fn add() -> Value {
+    json!({"type": "object", "required": ["repository"], "properties": {
+        "repository": {"type": "string", "description": "owner/name"},
+        "type": {"type": "string", "enum": ["core", "service", "frontend", "experimental"]},
+        "sync_priority": {"type": "integer", "minimum": 1, "maximum": 5},
+        "features": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": "string"},
+        "enabled": {"type": "boolean"}
+    }})
+}
