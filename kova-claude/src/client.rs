@@ -5,9 +5,10 @@ use crate::models::{model_limits, DEFAULT_MAX_TOKENS};
 use crate::pricing::PriceTable;
 use crate::retry::{status_is_retryable, RetryHints, RetryPolicy, Sleeper};
 use crate::secret::ApiKey;
+use crate::stream::Body;
 use crate::AnthropicBuilder;
 use bytes::Bytes;
-use futures::stream::{BoxStream, StreamExt};
+use futures::stream::StreamExt;
 use kova_core::{Error, Result};
 use reqwest::header::HeaderMap;
 use reqwest::Url;
@@ -119,8 +120,8 @@ pub(crate) enum Answer {
         request_id: Option<String>,
     },
     /// A 200 stream: its first piece (already read, so the stream is known to be flowing)
-    /// followed by the rest.
-    Stream(BoxStream<'static, reqwest::Result<Bytes>>),
+    /// and the rest.
+    Stream { first: Bytes, body: Body },
 }
 
 /// Why one attempt failed and whether another may succeed.
@@ -220,12 +221,12 @@ impl Anthropic {
         });
         if response.status().is_success() {
             if stream {
-                let mut rest = response.bytes_stream();
-                let first = match tokio::time::timeout(i.stream_idle_timeout, rest.next()).await {
-                    Err(_) => return Err(timed_out()),
-                    Ok(Some(Ok(first))) => first,
-                    Ok(Some(Err(e))) => return Err(transport(e)),
-                    Ok(None) => {
+                let mut body = Body::new(response.bytes_stream().boxed(), i.stream_idle_timeout);
+                let first = match body.next().await {
+                    None => return Err(timed_out()),
+                    Some(Some(Ok(first))) => first,
+                    Some(Some(Err(e))) => return Err(transport(e)),
+                    Some(None) => {
                         return Err(Failure {
                             error: Error::Connection {
                                 service: SERVICE.to_owned(),
@@ -237,8 +238,7 @@ impl Anthropic {
                         })
                     }
                 };
-                let body = futures::stream::once(async move { Ok(first) }).chain(rest);
-                return Ok(Answer::Stream(body.boxed()));
+                return Ok(Answer::Stream { first, body });
             }
             let bytes = response.bytes().await.map_err(transport)?;
             return Ok(Answer::Body { bytes, request_id });

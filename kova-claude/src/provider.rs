@@ -3,7 +3,7 @@
 use crate::client::{Answer, Anthropic};
 use crate::errors::protocol;
 use crate::models::{model_limits, UNKNOWN_MODEL_LIMITS};
-use crate::stream::{completion_stream, Assembler, Body};
+use crate::stream::{completion_stream, Assembler};
 use crate::wire::{
     stop_reason, CacheControl, CountTokensResponse, MessageResponse, MessagesRequest, SystemText,
     WireMessage,
@@ -77,7 +77,7 @@ impl Anthropic {
 fn expect_body(answer: Answer) -> Result<(Bytes, Option<String>)> {
     match answer {
         Answer::Body { bytes, request_id } => Ok((bytes, request_id)),
-        Answer::Stream(_) => Err(kova_core::Error::Internal(
+        Answer::Stream { .. } => Err(kova_core::Error::Internal(
             "expected a body, got a stream".to_owned(),
         )),
     }
@@ -136,20 +136,16 @@ impl LlmProvider for Anthropic {
     async fn stream(&self, req: &CompletionRequest) -> Result<CompletionStream> {
         let (_, body) = self.body(req, Purpose::Stream)?;
         let answer = self.send(&self.inner.messages_url, body, true).await?;
-        let bytes = match answer {
-            Answer::Stream(bytes) => bytes,
+        let (first, body) = match answer {
+            Answer::Stream { first, body } => (first, body),
             Answer::Body { .. } => {
                 return Err(kova_core::Error::Internal(
                     "expected a stream, got a body".to_owned(),
                 ))
             }
         };
-        let body = Body {
-            bytes,
-            idle_timeout: self.inner.stream_idle_timeout,
-        };
         let assembler = Assembler::new(self.inner.prices.clone(), self.inner.key.clone());
-        Ok(completion_stream(body, assembler))
+        Ok(completion_stream(&first, body, assembler))
     }
 
     async fn count_tokens(&self, req: &CompletionRequest) -> Result<u64> {

@@ -7,6 +7,7 @@ use crate::sse::{SseEvent, SseParser};
 use crate::wire::{stop_reason, Delta, StreamPayload};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
+use futures::FutureExt;
 use kova_core::{Completion, CompletionStream, Error, Result, StreamEvent, Usage};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -137,18 +138,84 @@ fn after(from: Instant, d: Duration) -> Instant {
         .unwrap_or_else(|| from + Duration::from_secs(30 * 365 * 86_400))
 }
 
-/// The byte stream of a 200 response, and how long it may stay silent.
+/// The byte stream of a 200 response, read with a limit on each silence.
 pub(crate) struct Body {
-    pub bytes: BoxStream<'static, reqwest::Result<Bytes>>,
-    pub idle_timeout: Duration,
+    bytes: BoxStream<'static, reqwest::Result<Bytes>>,
+    idle: Duration,
+    /// One timer for the whole body, created at the first wait (bytes already there need
+    /// none) and re-armed from `last` only when it fires: a timer per chunk would register
+    /// with, and often wake, the runtime's timer driver for every event.
+    timer: Option<Pin<Box<Sleep>>>,
+    last: Instant,
+}
+
+impl Body {
+    pub fn new(bytes: BoxStream<'static, reqwest::Result<Bytes>>, idle: Duration) -> Self {
+        Body {
+            bytes,
+            idle,
+            timer: None,
+            last: Instant::now(),
+        }
+    }
+
+    /// The next piece (`Some(None)` at the end), or `None` after `idle` of silence.
+    pub async fn next(&mut self) -> Option<Option<reqwest::Result<Bytes>>> {
+        poll_fn(|cx| {
+            if let Poll::Ready(item) = self.bytes.poll_next_unpin(cx) {
+                self.last = Instant::now();
+                return Poll::Ready(Some(item));
+            }
+            let (idle, last) = (self.idle, self.last);
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(after(last, idle))));
+            loop {
+                ready!(timer.as_mut().poll(cx));
+                let deadline = after(self.last, idle);
+                if Instant::now() >= deadline {
+                    return Poll::Ready(None);
+                }
+                timer.as_mut().reset(deadline);
+            }
+        })
+        .await
+    }
+
+    /// Reads what follows `message_stop` (normally just the end of the chunked body), so the
+    /// connection goes back to the pool instead of being closed, which would cost the next
+    /// call a new TLS handshake. Bounded in time and bytes: a server that keeps talking is
+    /// simply hung up on.
+    async fn drain(&mut self) {
+        let mut budget = DRAIN_BYTES;
+        // The end is usually buffered already: read it without arming a timer.
+        loop {
+            match self.bytes.next().now_or_never() {
+                Some(Some(Ok(chunk))) => {
+                    budget = budget.saturating_sub(chunk.len());
+                    if budget == 0 {
+                        return;
+                    }
+                }
+                Some(_) => return,
+                None => break,
+            }
+        }
+        let bytes = &mut self.bytes;
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT.min(self.idle), async {
+            while let Some(Ok(chunk)) = bytes.next().await {
+                budget = budget.saturating_sub(chunk.len());
+                if budget == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
 }
 
 struct State {
     body: Body,
-    /// Fires at most once per idle period: re-armed from `last_chunk` when it fires, instead
-    /// of a new timer per chunk (each of which would re-register with the timer driver).
-    idle_timer: Pin<Box<Sleep>>,
-    last_chunk: Instant,
     parser: SseParser,
     assembler: Assembler,
     events: Vec<SseEvent>,
@@ -183,46 +250,6 @@ impl State {
         }
     }
 
-    /// The body's next item, or `None` when it stayed silent for the idle timeout.
-    async fn next_chunk(&mut self) -> Option<Option<reqwest::Result<Bytes>>> {
-        let idle = self.body.idle_timeout;
-        poll_fn(|cx| {
-            if let Poll::Ready(item) = self.body.bytes.poll_next_unpin(cx) {
-                self.last_chunk = Instant::now();
-                return Poll::Ready(Some(item));
-            }
-            loop {
-                ready!(self.idle_timer.as_mut().poll(cx));
-                let deadline = after(self.last_chunk, idle);
-                if Instant::now() >= deadline {
-                    return Poll::Ready(None);
-                }
-                self.idle_timer.as_mut().reset(deadline);
-            }
-        })
-        .await
-    }
-
-    /// Reads what follows `message_stop` (normally just the end of the chunked body), so the
-    /// connection goes back to the pool instead of being closed, which would cost the next
-    /// call a new TLS handshake. Bounded in time and bytes: a server that keeps talking is
-    /// simply hung up on.
-    async fn drain(&mut self) {
-        let limit = DRAIN_TIMEOUT.min(self.body.idle_timeout);
-        let bytes = &mut self.body.bytes;
-        let _ = tokio::time::timeout(limit, async {
-            let mut budget = DRAIN_BYTES;
-            while let Some(Ok(chunk)) = bytes.next().await {
-                budget = budget.saturating_sub(chunk.len());
-                if budget == 0 {
-                    break;
-                }
-            }
-        })
-        .await;
-        self.done = true;
-    }
-
     fn on_end(&mut self) {
         self.done = true;
         if !self.assembler.is_finished() {
@@ -239,11 +266,14 @@ impl State {
 /// The caller's stream: text deltas and usage as they arrive, then `Done`, or an error item
 /// that ends it (an `error` event, a broken connection, a silent connection, a truncated
 /// stream).
-pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionStream {
-    let now = Instant::now();
-    let state = State {
-        idle_timer: Box::pin(tokio::time::sleep_until(after(now, body.idle_timeout))),
-        last_chunk: now,
+///
+/// `first` is the first piece of the body, already read (see `Anthropic::send`).
+pub(crate) fn completion_stream(
+    first: &[u8],
+    body: Body,
+    assembler: Assembler,
+) -> CompletionStream {
+    let mut state = State {
         body,
         parser: SseParser::default(),
         assembler,
@@ -251,6 +281,7 @@ pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionS
         pending: VecDeque::new(),
         done: false,
     };
+    state.on_chunk(first);
     futures::stream::unfold(state, |mut st| async move {
         loop {
             if let Some(item) = st.pending.pop_front() {
@@ -260,10 +291,10 @@ pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionS
                 return None;
             }
             if st.assembler.is_finished() {
-                st.drain().await;
+                st.body.drain().await;
                 return None;
             }
-            match st.next_chunk().await {
+            match st.body.next().await {
                 None => st.fail(timeout()),
                 Some(None) => st.on_end(),
                 Some(Some(Err(e))) => {
