@@ -119,8 +119,8 @@ impl AnthropicBuilder {
         self
     }
 
-    /// Output tokens asked for when a request does not say (default: [`DEFAULT_MAX_TOKENS`],
-    /// capped at the model's limit).
+    /// Output tokens asked for when a request does not say (default:
+    /// [`DEFAULT_MAX_TOKENS`](crate::DEFAULT_MAX_TOKENS), capped at the model's limit).
     pub fn max_tokens(mut self, n: u32) -> Self {
         self.max_tokens = Some(n);
         self

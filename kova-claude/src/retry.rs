@@ -1,8 +1,6 @@
 //! When and how long to wait before trying a request again, as Anthropic's official SDKs do.
 
-use async_trait::async_trait;
 use reqwest::header::HeaderMap;
-use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
 
 /// How failed requests are retried.
@@ -100,24 +98,10 @@ impl RetryPolicy {
     }
 }
 
-/// Waits between attempts. The client waits only through this, so tests can record the waits
-/// instead of sleeping (`kova_claude::testing::RecordingSleeper`).
-#[async_trait]
-pub trait Sleeper: Send + Sync + Debug + 'static {
-    /// Waits for `d`.
-    async fn sleep(&self, d: Duration);
-}
-
-/// Waits on the tokio timer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokioSleeper;
-
-#[async_trait]
-impl Sleeper for TokioSleeper {
-    async fn sleep(&self, d: Duration) {
-        tokio::time::sleep(d).await;
-    }
-}
+/// Waits between attempts: kova-core's one injectable sleeper, so the engine, sync and this
+/// client all wait through the same thing and tests record the waits instead of waiting
+/// (`kova_claude::testing::RecordingSleeper`).
+pub use kova_core::time::{Sleeper, TokioSleeper};
 
 /// What the response headers say about retrying.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
