@@ -144,10 +144,13 @@ impl Inner {
                 candidates.push(id);
             }
         }
+        // Only as many as asked: walking every due job made a claim O(queue length).
+        let wanted = req.limit.saturating_sub(candidates.len());
         candidates.extend(
             self.queued
                 .iter()
                 .take_while(|(run_at, _)| *run_at <= now)
+                .take(wanted)
                 .map(|(_, id)| *id),
         );
         candidates.truncate(req.limit);

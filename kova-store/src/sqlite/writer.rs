@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -71,8 +71,9 @@ where
 /// The handle to the writer thread. Dropping it lets the thread finish the queued writes and
 /// stop; the drop waits for that, so the database is closed when the store is gone.
 pub(super) struct Writer {
-    tx: Mutex<Option<mpsc::Sender<Box<dyn Request>>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// `None` only while dropping.
+    tx: Option<mpsc::Sender<Box<dyn Request>>>,
+    thread: Option<JoinHandle<()>>,
     stats: Arc<Stats>,
 }
 
@@ -104,8 +105,8 @@ impl Writer {
                 Error::backend("sqlite", format!("cannot start the writer thread: {e}"))
             })?;
         Ok(Writer {
-            tx: Mutex::new(Some(tx)),
-            thread: Mutex::new(Some(thread)),
+            tx: Some(tx),
+            thread: Some(thread),
             stats,
         })
     }
@@ -130,11 +131,8 @@ impl Writer {
             out: None,
             tx,
         });
-        {
-            let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-            let sender = guard.as_ref().ok_or_else(stopped)?;
-            sender.send(req).map_err(|_| stopped())?;
-        }
+        let sender = self.tx.as_ref().ok_or_else(stopped)?;
+        sender.send(req).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 }
@@ -145,8 +143,9 @@ fn stopped() -> Error {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // Closing the channel ends the loop once the queued writes are done.
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
