@@ -1,0 +1,68 @@
+"""Kova: AI-assisted GitHub automation (webhooks, durable store, Claude analysis).
+
+Everything public lives in the compiled module ``kova._kova`` and is re-exported here.
+Each ``Kova`` operation comes in two forms: ``op(...)`` blocks (releasing the GIL while
+Rust works) and ``op_async(...)`` returns an awaitable for asyncio.
+"""
+
+from kova._kova import (
+    DEFAULT_STORE,
+    Artifact,
+    ConfigError,
+    ConflictError,
+    Event,
+    IngestResult,
+    Interaction,
+    InvalidInputError,
+    Job,
+    JobsSummary,
+    Kova,
+    KovaError,
+    NotFoundError,
+    Page,
+    ProcessReport,
+    RateLimitedError,
+    RepoEntry,
+    RepoError,
+    ReposConfig,
+    Repository,
+    SignatureError,
+    StoreError,
+    UpstreamError,
+    Usage,
+    UsageTotals,
+    __version__,
+    parse_repos_config,
+    verify_signature,
+)
+
+__all__ = [
+    "DEFAULT_STORE",
+    "Artifact",
+    "ConfigError",
+    "ConflictError",
+    "Event",
+    "IngestResult",
+    "Interaction",
+    "InvalidInputError",
+    "Job",
+    "JobsSummary",
+    "Kova",
+    "KovaError",
+    "NotFoundError",
+    "Page",
+    "ProcessReport",
+    "RateLimitedError",
+    "RepoEntry",
+    "RepoError",
+    "ReposConfig",
+    "Repository",
+    "SignatureError",
+    "StoreError",
+    "UpstreamError",
+    "Usage",
+    "UsageTotals",
+    "__version__",
+    "parse_repos_config",
+    "verify_signature",
+]

@@ -1,0 +1,621 @@
+"""Type stubs for kova (the compiled module kova._kova, re-exported by kova)."""
+
+import datetime
+import os
+from typing import (
+    Any,
+    Awaitable,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+    final,
+)
+
+__version__: str
+DEFAULT_STORE: str
+"""The store used when neither ``store=`` nor ``DATABASE_URL`` is set: ``"memory:"``."""
+
+_T = TypeVar("_T")
+_Headers = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
+_Body = Union[bytes, bytearray, memoryview]
+_JSON = Any
+
+# ---- exceptions -------------------------------------------------------------------------
+
+class KovaError(Exception):
+    """Base of every Kova error."""
+
+    retryable: bool
+    """Whether trying again later may succeed."""
+
+class InvalidInputError(KovaError):
+    """Input failed validation."""
+
+    field: Optional[str]
+    """The argument, header or field that was wrong."""
+
+class SignatureError(KovaError):
+    """A webhook signature was missing, malformed or wrong."""
+
+    reason: Optional[str]
+    """"missing", "malformed", "unsupported_algorithm", "mismatch" or "no_secret_configured"."""
+
+class NotFoundError(KovaError):
+    """The thing asked for does not exist."""
+
+class ConflictError(KovaError):
+    """The thing to create exists already, or the operation lost a race."""
+
+class UpstreamError(KovaError):
+    """GitHub or Anthropic failed or refused."""
+
+    service: Optional[str]
+    status: Optional[int]
+    """The HTTP status, when known."""
+
+class RateLimitedError(UpstreamError):
+    """An upstream service asked us to slow down."""
+
+    retry_after: Optional[float]
+    """Seconds to wait, if the service said."""
+
+class StoreError(KovaError):
+    """The storage backend failed."""
+
+    backend: Optional[str]
+
+class ConfigError(KovaError):
+    """Configuration is wrong or missing."""
+
+# ---- records ----------------------------------------------------------------------------
+
+@final
+class Page(Generic[_T]):
+    """One page of a list. Pass ``next_cursor`` back as ``cursor=`` for the next page."""
+
+    @property
+    def items(self) -> List[_T]: ...
+    @property
+    def next_cursor(self) -> Optional[str]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> _T: ...
+    def __iter__(self) -> Iterator[_T]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Usage:
+    """Tokens one LLM call (or a sum of calls) used."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_creation_tokens(self) -> int: ...
+    @property
+    def total_input(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class IngestResult:
+    """What ingesting one webhook delivery did."""
+
+    @property
+    def status(self) -> str:
+        """"accepted" or "duplicate"."""
+    @property
+    def accepted(self) -> bool: ...
+    @property
+    def duplicate(self) -> bool: ...
+    @property
+    def event_id(self) -> int: ...
+    @property
+    def delivery_id(self) -> str: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def handler(self) -> Optional[str]: ...
+    @property
+    def job_id(self) -> Optional[int]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class ProcessReport:
+    """What a round of job processing did."""
+
+    @property
+    def claimed(self) -> int: ...
+    @property
+    def completed(self) -> int: ...
+    @property
+    def retried(self) -> int: ...
+    @property
+    def dead(self) -> int: ...
+    @property
+    def lost(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Repository:
+    """A repository Kova tracks."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    @property
+    def default_branch(self) -> Optional[str]: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def sync_priority(self) -> int: ...
+    @property
+    def features(self) -> List[str]: ...
+    @property
+    def topics(self) -> List[str]: ...
+    @property
+    def language(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def last_synced_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def head_sha(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def updated_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Event:
+    """A stored webhook event."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def delivery_id(self) -> str: ...
+    @property
+    def hook_id(self) -> Optional[int]: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def action(self) -> Optional[str]: ...
+    @property
+    def repo(self) -> Optional[str]: ...
+    @property
+    def installation_id(self) -> Optional[int]: ...
+    @property
+    def sender(self) -> Optional[str]: ...
+    @property
+    def target_type(self) -> Optional[str]: ...
+    @property
+    def target_id(self) -> Optional[int]: ...
+    @property
+    def user_agent(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str:
+        """"received", "processed", "failed" or "ignored"."""
+    @property
+    def received_at(self) -> datetime.datetime: ...
+    @property
+    def body(self) -> bytes: ...
+    def payload(self) -> _JSON:
+        """The body parsed as JSON."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Artifact:
+    """A generated artifact."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def language(self) -> Optional[str]: ...
+    @property
+    def repo(self) -> Optional[str]: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_id(self) -> Optional[int]: ...
+    @property
+    def validation(self) -> str: ...
+    @property
+    def validation_detail(self) -> Optional[str]: ...
+    @property
+    def model(self) -> Optional[str]: ...
+    @property
+    def usage(self) -> Usage: ...
+    @property
+    def cost_usd(self) -> Optional[float]: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def idempotency_key(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Interaction:
+    """One recorded LLM call."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def prompt_digest(self) -> str: ...
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def response(self) -> str: ...
+    @property
+    def usage(self) -> Usage: ...
+    @property
+    def cost_usd(self) -> Optional[float]: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def success(self) -> bool: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def repo(self) -> Optional[str]: ...
+    @property
+    def event_id(self) -> Optional[int]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class UsageTotals:
+    """Sums over a set of LLM calls."""
+
+    @property
+    def calls(self) -> int: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def usage(self) -> Usage: ...
+    @property
+    def cost_usd(self) -> float: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class JobsSummary:
+    """Queue counts by status."""
+
+    @property
+    def queued(self) -> int: ...
+    @property
+    def running(self) -> int: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def dead(self) -> int: ...
+    @property
+    def superseded(self) -> int: ...
+    @property
+    def oldest_queued_at(self) -> Optional[datetime.datetime]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Job:
+    """A job in the queue."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def event_id(self) -> Optional[int]: ...
+    @property
+    def payload(self) -> _JSON: ...
+    @property
+    def dedupe_key(self) -> Optional[str]: ...
+    @property
+    def coalesce_key(self) -> Optional[str]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def run_at(self) -> datetime.datetime: ...
+    @property
+    def lease_until(self) -> Optional[datetime.datetime]: ...
+    @property
+    def leased_by(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def last_error(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def updated_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RepoError:
+    """An error found in a repository and Kova's analysis of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def repo(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def head_sha(self) -> Optional[str]: ...
+    @property
+    def url(self) -> Optional[str]: ...
+    @property
+    def analysis(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RepoEntry:
+    """One entry of the repositories file."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def sync_priority(self) -> int: ...
+    @property
+    def features(self) -> List[str]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class ReposConfig:
+    """The repositories file, validated."""
+
+    @property
+    def github_owner(self) -> str: ...
+    @property
+    def repositories(self) -> List[RepoEntry]: ...
+    @property
+    def sync_settings(self) -> dict[str, Any]: ...
+    @property
+    def discovery_settings(self) -> dict[str, Any]: ...
+    @property
+    def integration_settings(self) -> dict[str, Any]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_json(self) -> str:
+        """The file's text in its original format."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+# ---- functions --------------------------------------------------------------------------
+
+def verify_signature(
+    secret: Union[str, Sequence[str]], body: bytes, header: Optional[str]
+) -> bool:
+    """Checks an ``X-Hub-Signature-256`` value in constant time.
+
+    Returns False for a missing, malformed, SHA-1 or wrong signature; raises SignatureError
+    (reason "no_secret_configured") when no non-empty secret is given.
+    """
+
+def parse_repos_config(path: Union[str, os.PathLike[str]]) -> ReposConfig:
+    """Reads and validates a repositories file; InvalidInputError names the field."""
+
+# ---- the engine -------------------------------------------------------------------------
+
+@final
+class Kova:
+    """The Kova engine.
+
+    Unset arguments come from the environment (unless ``env=False``): ``store`` from
+    KOVA_DATABASE_URL or DATABASE_URL (default ``"memory:"``), ``github_token`` from
+    KOVA_GITHUB_TOKEN or GITHUB_TOKEN, ``github_api_url`` from KOVA_GITHUB_API_URL,
+    ``anthropic_api_key`` from KOVA_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY,
+    ``anthropic_base_url`` from KOVA_ANTHROPIC_BASE_URL or ANTHROPIC_BASE_URL, ``model`` from
+    KOVA_CLAUDE_MODEL, ``webhook_secrets`` from KOVA_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET
+    (comma-separated) and ``repos_config`` from KOVA_REPOS_CONFIG. Durations are seconds.
+
+    Every operation ``op`` has an awaitable twin ``op_async``.
+    """
+
+    def __init__(
+        self,
+        store: Optional[str] = None,
+        *,
+        github_token: Optional[str] = None,
+        github_api_url: Optional[str] = None,
+        anthropic_api_key: Optional[str] = None,
+        anthropic_base_url: Optional[str] = None,
+        model: Optional[str] = None,
+        webhook_secrets: Optional[Sequence[str]] = None,
+        repos_config: Optional[Union[str, os.PathLike[str]]] = None,
+        allow_unsigned_webhooks: bool = False,
+        env: bool = True,
+        batch_size: Optional[int] = None,
+        poll_interval: Optional[float] = None,
+        lease: Optional[float] = None,
+        max_attempts: Optional[int] = None,
+        shutdown_grace: Optional[float] = None,
+    ) -> None: ...
+    @property
+    def store_backend(self) -> str: ...
+    @property
+    def llm_configured(self) -> bool: ...
+    @property
+    def github_configured(self) -> bool: ...
+
+    # webhooks
+    def ingest_webhook(self, headers: _Headers, body: _Body) -> IngestResult:
+        """Verifies and durably records one delivery (SignatureError when it is not signed)."""
+    def ingest_webhook_async(self, headers: _Headers, body: _Body) -> Awaitable[IngestResult]: ...
+
+    # workers
+    def process_pending(self, limit: int = 100, *, worker: Optional[str] = None) -> ProcessReport:
+        """Processes up to ``limit`` due jobs now."""
+    def process_pending_async(
+        self, limit: int = 100, *, worker: Optional[str] = None
+    ) -> Awaitable[ProcessReport]: ...
+    def run_worker(self, concurrency: int = 1, *, name: Optional[str] = None) -> None:
+        """Runs workers until ``stop_workers()`` or Ctrl-C (re-raised after a graceful stop)."""
+    def run_worker_async(
+        self, concurrency: int = 1, *, name: Optional[str] = None
+    ) -> Awaitable[None]:
+        """Like run_worker; cancelling the awaitable stops its workers gracefully."""
+    def stop_workers(self) -> None:
+        """Stops every worker of this object started before the call."""
+
+    # reads
+    def repositories(
+        self, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[Repository]: ...
+    def repositories_async(
+        self, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Awaitable[Page[Repository]]: ...
+    def repository(self, full_name: str) -> Repository: ...
+    def repository_async(self, full_name: str) -> Awaitable[Repository]: ...
+    def events(
+        self,
+        *,
+        repo: Optional[str] = None,
+        event: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Event]: ...
+    def events_async(
+        self,
+        *,
+        repo: Optional[str] = None,
+        event: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Awaitable[Page[Event]]: ...
+    def event(self, id: int) -> Event: ...
+    def event_async(self, id: int) -> Awaitable[Event]: ...
+    def artifacts(
+        self,
+        *,
+        repo: Optional[str] = None,
+        kind: Optional[str] = None,
+        event_id: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Artifact]: ...
+    def artifacts_async(
+        self,
+        *,
+        repo: Optional[str] = None,
+        kind: Optional[str] = None,
+        event_id: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Awaitable[Page[Artifact]]: ...
+    def artifact(self, id: int) -> Artifact: ...
+    def artifact_async(self, id: int) -> Awaitable[Artifact]: ...
+    def interactions(
+        self,
+        *,
+        repo: Optional[str] = None,
+        purpose: Optional[str] = None,
+        model: Optional[str] = None,
+        event_id: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Interaction]: ...
+    def interactions_async(
+        self,
+        *,
+        repo: Optional[str] = None,
+        purpose: Optional[str] = None,
+        model: Optional[str] = None,
+        event_id: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Awaitable[Page[Interaction]]: ...
+    def usage_totals(
+        self,
+        *,
+        repo: Optional[str] = None,
+        purpose: Optional[str] = None,
+        model: Optional[str] = None,
+        event_id: Optional[int] = None,
+    ) -> UsageTotals: ...
+    def usage_totals_async(
+        self,
+        *,
+        repo: Optional[str] = None,
+        purpose: Optional[str] = None,
+        model: Optional[str] = None,
+        event_id: Optional[int] = None,
+    ) -> Awaitable[UsageTotals]: ...
+    def jobs(
+        self,
+        *,
+        status: Optional[str] = None,
+        kind: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Job]: ...
+    def jobs_async(
+        self,
+        *,
+        status: Optional[str] = None,
+        kind: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Awaitable[Page[Job]]: ...
+    def jobs_summary(self) -> JobsSummary: ...
+    def jobs_summary_async(self) -> Awaitable[JobsSummary]: ...
+    def repo_errors(
+        self, *, repo: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[RepoError]: ...
+    def repo_errors_async(
+        self, *, repo: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Awaitable[Page[RepoError]]: ...

@@ -1,0 +1,672 @@
+//! `kova.Kova`: the engine as a Python object. Every operation has a blocking form (releases
+//! the GIL while Rust works) and an `*_async` form returning an asyncio awaitable; both run on
+//! one shared tokio runtime.
+
+use crate::config::{self, Options, Summary};
+use crate::convert::{headers_from_py, opt_parse, opt_repo, repo_arg};
+use crate::errors::to_py_err;
+use crate::runtime::{awaitable, block_on, block_on_local};
+use crate::types::{
+    Artifact, Event, IngestResult, Interaction, Job, JobsSummary, PageOf, ProcessReport,
+    RepoError, Repository, UsageTotals,
+};
+use crate::workers::{self, StopSignal};
+use bytes::Bytes;
+use kova_core::{
+    ArtifactFilter, ArtifactId, ArtifactKind, Error, EventFilter, EventId, EventStatus,
+    InteractionFilter, JobFilter, JobStatus, ListOptions, Result, Store,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Default of `process_pending(limit=…)`.
+const DEFAULT_PROCESS_LIMIT: usize = 100;
+
+/// The Kova engine: webhook ingest, workers, and reads over the store.
+#[pyclass(module = "kova", frozen)]
+pub struct Kova {
+    engine: kova_core::Kova,
+    summary: Summary,
+    stop: StopSignal,
+}
+
+impl std::fmt::Debug for Kova {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kova").field("summary", &self.summary).finish()
+    }
+}
+
+fn list_opts(limit: Option<usize>, cursor: Option<String>) -> ListOptions {
+    let mut o = ListOptions::default();
+    if let Some(l) = limit {
+        o = o.with_limit(l);
+    }
+    if let Some(c) = cursor {
+        o = o.with_cursor(c);
+    }
+    o
+}
+
+/// The raw body from `bytes`, `bytearray` or `memoryview`; a `str` is refused because the
+/// signature covers bytes, and re-encoding text could change them.
+fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(b) = body.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    if let Ok(b) = body.cast::<PyByteArray>() {
+        return Ok(Bytes::from(b.to_vec()));
+    }
+    if body.is_instance_of::<PyMemoryView>() {
+        let b = body.call_method0("tobytes")?;
+        let b = b.cast::<PyBytes>()?;
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "body must be bytes (the raw request body, exactly as signed), not {}",
+        body.get_type().name()?
+    )))
+}
+
+impl Kova {
+    fn store(&self) -> Arc<dyn Store> {
+        self.engine.store().clone()
+    }
+
+    fn ingest_fut(
+        &self,
+        headers: &Bound<'_, PyAny>,
+        body: &Bound<'_, PyAny>,
+    ) -> PyResult<impl Future<Output = Result<IngestResult>> + Send + 'static> {
+        let headers = headers_from_py(headers)?;
+        let body = body_bytes(body)?;
+        let engine = self.engine.clone();
+        Ok(async move {
+            // `receive` is synchronous: verify here, on a runtime thread, not under the GIL.
+            let delivery = engine.receive(&headers, body)?;
+            engine.ingest(delivery).await.map(IngestResult::from)
+        })
+    }
+
+    fn process_fut(
+        &self,
+        limit: usize,
+        worker: Option<String>,
+    ) -> impl Future<Output = Result<ProcessReport>> + Send + 'static {
+        let engine = self.engine.clone();
+        let worker = worker.unwrap_or_else(|| format!("py-{}-once", std::process::id()));
+        async move {
+            engine
+                .process_pending(&worker, limit)
+                .await
+                .map(ProcessReport::from)
+        }
+    }
+
+    fn events_fut(
+        &self,
+        repo: Option<&str>,
+        event: Option<String>,
+        status: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<impl Future<Output = Result<PageOf<Event>>> + Send + 'static> {
+        let mut f = EventFilter::default();
+        if let Some(r) = opt_repo(repo)? {
+            f = f.with_repo(r);
+        }
+        if let Some(e) = event {
+            f = f.with_event(e);
+        }
+        if let Some(s) = opt_parse::<EventStatus>(status)? {
+            f = f.with_status(s);
+        }
+        let opts = list_opts(limit, cursor);
+        let store = self.store();
+        Ok(async move { Ok(PageOf::from_core(store.list_events(&f, &opts).await?)) })
+    }
+
+    fn artifacts_fut(
+        &self,
+        repo: Option<&str>,
+        kind: Option<&str>,
+        event_id: Option<i64>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<impl Future<Output = Result<PageOf<Artifact>>> + Send + 'static> {
+        let mut f = ArtifactFilter::default();
+        if let Some(r) = opt_repo(repo)? {
+            f = f.with_repo(r);
+        }
+        if let Some(k) = opt_parse::<ArtifactKind>(kind)? {
+            f = f.with_kind(k);
+        }
+        if let Some(id) = event_id {
+            f = f.with_event(EventId(id));
+        }
+        let opts = list_opts(limit, cursor);
+        let store = self.store();
+        Ok(async move { Ok(PageOf::from_core(store.list_artifacts(&f, &opts).await?)) })
+    }
+
+    fn interaction_filter(
+        repo: Option<&str>,
+        purpose: Option<String>,
+        model: Option<String>,
+        event_id: Option<i64>,
+    ) -> PyResult<InteractionFilter> {
+        let mut f = InteractionFilter::default();
+        if let Some(r) = opt_repo(repo)? {
+            f = f.with_repo(r);
+        }
+        if let Some(p) = purpose {
+            f = f.with_purpose(p);
+        }
+        if let Some(m) = model {
+            f = f.with_model(m);
+        }
+        if let Some(id) = event_id {
+            f = f.with_event(EventId(id));
+        }
+        Ok(f)
+    }
+
+    fn jobs_fut(
+        &self,
+        status: Option<&str>,
+        kind: Option<String>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<impl Future<Output = Result<PageOf<Job>>> + Send + 'static> {
+        let mut f = JobFilter::default();
+        if let Some(s) = opt_parse::<JobStatus>(status)? {
+            f = f.with_status(s);
+        }
+        if let Some(k) = kind {
+            f = f.with_kind(k);
+        }
+        let opts = list_opts(limit, cursor);
+        let store = self.store();
+        Ok(async move { Ok(PageOf::from_core(store.list_jobs(&f, &opts).await?)) })
+    }
+}
+
+/// `Option<T>` found or a `NotFoundError`.
+fn found<T>(v: Option<T>, what: &'static str, id: impl std::fmt::Display) -> Result<T> {
+    v.ok_or_else(|| Error::not_found(what, id))
+}
+
+#[pymethods]
+impl Kova {
+    /// Builds an engine. Unset arguments come from the environment (unless `env=False`), then
+    /// defaults; see the stub file for the variables.
+    #[new]
+    #[pyo3(signature = (
+        store=None, *, github_token=None, github_api_url=None, anthropic_api_key=None,
+        anthropic_base_url=None, model=None, webhook_secrets=None, repos_config=None,
+        allow_unsigned_webhooks=false, env=true, batch_size=None, poll_interval=None,
+        lease=None, max_attempts=None, shutdown_grace=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        store: Option<String>,
+        github_token: Option<String>,
+        github_api_url: Option<String>,
+        anthropic_api_key: Option<String>,
+        anthropic_base_url: Option<String>,
+        model: Option<String>,
+        webhook_secrets: Option<Vec<String>>,
+        repos_config: Option<PathBuf>,
+        allow_unsigned_webhooks: bool,
+        env: bool,
+        batch_size: Option<usize>,
+        poll_interval: Option<f64>,
+        lease: Option<f64>,
+        max_attempts: Option<u32>,
+        shutdown_grace: Option<f64>,
+    ) -> PyResult<Self> {
+        let opts = Options {
+            store,
+            github_token,
+            github_api_url,
+            anthropic_api_key,
+            anthropic_base_url,
+            model,
+            webhook_secrets,
+            repos_config,
+            allow_unsigned_webhooks,
+            env,
+            batch_size,
+            poll_interval: config::seconds("poll_interval", poll_interval).map_err(to_py_err)?,
+            lease: config::seconds("lease", lease).map_err(to_py_err)?,
+            max_attempts,
+            shutdown_grace: config::seconds("shutdown_grace", shutdown_grace)
+                .map_err(to_py_err)?,
+        };
+        let url = config::store_url(&opts);
+        // sqlx's connect future is not provably `Send`, so it is made on the runtime side.
+        let built = block_on_local(py, move || async move {
+            let store = kova_store::open(&url).await?;
+            config::build(opts, store)
+        })?;
+        Ok(Kova {
+            engine: built.engine,
+            summary: built.summary,
+            stop: StopSignal::default(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.summary;
+        let opt = |v: &Option<String>| match v {
+            Some(v) => format!("{v:?}"),
+            None => "None".into(),
+        };
+        format!(
+            "Kova(store={:?}, github_api_url={}, model={}, webhook_secrets={}, allow_unsigned_webhooks={}, repos_config={})",
+            s.store,
+            opt(&s.github_api_url),
+            opt(&s.model),
+            s.webhook_secrets,
+            if s.allow_unsigned_webhooks { "True" } else { "False" },
+            opt(&s.repos_config.as_ref().map(|p| p.display().to_string())),
+        )
+    }
+
+    /// The store backend: "memory", "sqlite" or "postgres".
+    #[getter]
+    fn store_backend(&self) -> &'static str {
+        self.summary.store
+    }
+
+    /// Whether an Anthropic key is configured.
+    #[getter]
+    fn llm_configured(&self) -> bool {
+        self.engine.llm().is_some()
+    }
+
+    /// Whether GitHub (a token or an API URL) is configured.
+    #[getter]
+    fn github_configured(&self) -> bool {
+        self.engine.source().is_some()
+    }
+
+    // ---- webhooks -----------------------------------------------------------------------
+
+    /// Verifies and durably records one webhook delivery.
+    fn ingest_webhook(
+        &self,
+        py: Python<'_>,
+        headers: &Bound<'_, PyAny>,
+        body: &Bound<'_, PyAny>,
+    ) -> PyResult<IngestResult> {
+        let fut = self.ingest_fut(headers, body)?;
+        block_on(py, fut)
+    }
+
+    /// Awaitable form of `ingest_webhook`.
+    fn ingest_webhook_async<'py>(
+        &self,
+        py: Python<'py>,
+        headers: &Bound<'py, PyAny>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = self.ingest_fut(headers, body)?;
+        awaitable(py, fut)
+    }
+
+    // ---- workers ------------------------------------------------------------------------
+
+    /// Processes up to `limit` due jobs now and reports what happened.
+    #[pyo3(signature = (limit=DEFAULT_PROCESS_LIMIT, *, worker=None))]
+    fn process_pending(
+        &self,
+        py: Python<'_>,
+        limit: usize,
+        worker: Option<String>,
+    ) -> PyResult<ProcessReport> {
+        block_on(py, self.process_fut(limit, worker))
+    }
+
+    /// Awaitable form of `process_pending`.
+    #[pyo3(signature = (limit=DEFAULT_PROCESS_LIMIT, *, worker=None))]
+    fn process_pending_async<'py>(
+        &self,
+        py: Python<'py>,
+        limit: usize,
+        worker: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, self.process_fut(limit, worker))
+    }
+
+    /// Runs `concurrency` workers until `stop_workers()` or Ctrl-C (re-raised after a
+    /// graceful stop).
+    #[pyo3(signature = (concurrency=1, *, name=None))]
+    fn run_worker(&self, py: Python<'_>, concurrency: usize, name: Option<String>) -> PyResult<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "run_worker was called from inside Kova's runtime; use run_worker_async",
+            ));
+        }
+        workers::start(&self.engine, &self.stop, concurrency, name).wait_blocking(py)
+    }
+
+    /// Awaitable form of `run_worker`; cancelling it stops its workers gracefully.
+    #[pyo3(signature = (concurrency=1, *, name=None))]
+    fn run_worker_async<'py>(
+        &self,
+        py: Python<'py>,
+        concurrency: usize,
+        name: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let run = workers::start(&self.engine, &self.stop, concurrency, name);
+        awaitable(py, run.wait())
+    }
+
+    /// Tells every running worker of this object to finish (or release) its jobs and return.
+    fn stop_workers(&self) {
+        self.stop.stop_all();
+    }
+
+    // ---- reads --------------------------------------------------------------------------
+
+    /// Tracked repositories, by full name.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn repositories(
+        &self,
+        py: Python<'_>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<Repository>> {
+        let (store, opts) = (self.store(), list_opts(limit, cursor));
+        block_on(py, async move {
+            Ok(PageOf::from_core(store.list_repositories(&opts).await?))
+        })
+    }
+
+    /// Awaitable form of `repositories`.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn repositories_async<'py>(
+        &self,
+        py: Python<'py>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (store, opts) = (self.store(), list_opts(limit, cursor));
+        awaitable(py, async move {
+            Ok(PageOf::<Repository>::from_core(store.list_repositories(&opts).await?))
+        })
+    }
+
+    /// One repository; `NotFoundError` if it is not tracked.
+    fn repository(&self, py: Python<'_>, full_name: &str) -> PyResult<Repository> {
+        let (store, r) = (self.store(), repo_arg(full_name)?);
+        block_on(py, async move {
+            let found = found(store.get_repository(&r).await?, "repository", &r)?;
+            Ok(Repository::from(found))
+        })
+    }
+
+    /// Awaitable form of `repository`.
+    fn repository_async<'py>(
+        &self,
+        py: Python<'py>,
+        full_name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (store, r) = (self.store(), repo_arg(full_name)?);
+        awaitable(py, async move {
+            let found = found(store.get_repository(&r).await?, "repository", &r)?;
+            Ok(Repository::from(found))
+        })
+    }
+
+    /// Stored webhook events, newest first.
+    #[pyo3(signature = (*, repo=None, event=None, status=None, limit=None, cursor=None))]
+    fn events(
+        &self,
+        py: Python<'_>,
+        repo: Option<&str>,
+        event: Option<String>,
+        status: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<Event>> {
+        let fut = self.events_fut(repo, event, status, limit, cursor)?;
+        block_on(py, fut)
+    }
+
+    /// Awaitable form of `events`.
+    #[pyo3(signature = (*, repo=None, event=None, status=None, limit=None, cursor=None))]
+    fn events_async<'py>(
+        &self,
+        py: Python<'py>,
+        repo: Option<&str>,
+        event: Option<String>,
+        status: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = self.events_fut(repo, event, status, limit, cursor)?;
+        awaitable(py, fut)
+    }
+
+    /// One stored event; `NotFoundError` if there is none with this id.
+    fn event(&self, py: Python<'_>, id: i64) -> PyResult<Event> {
+        let store = self.store();
+        block_on(py, async move {
+            Ok(found(store.get_event(EventId(id)).await?, "event", id)?.into())
+        })
+    }
+
+    /// Awaitable form of `event`.
+    fn event_async<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store();
+        awaitable(py, async move {
+            Ok(Event::from(found(store.get_event(EventId(id)).await?, "event", id)?))
+        })
+    }
+
+    /// Stored artifacts, newest first.
+    #[pyo3(signature = (*, repo=None, kind=None, event_id=None, limit=None, cursor=None))]
+    fn artifacts(
+        &self,
+        py: Python<'_>,
+        repo: Option<&str>,
+        kind: Option<&str>,
+        event_id: Option<i64>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<Artifact>> {
+        let fut = self.artifacts_fut(repo, kind, event_id, limit, cursor)?;
+        block_on(py, fut)
+    }
+
+    /// Awaitable form of `artifacts`.
+    #[pyo3(signature = (*, repo=None, kind=None, event_id=None, limit=None, cursor=None))]
+    fn artifacts_async<'py>(
+        &self,
+        py: Python<'py>,
+        repo: Option<&str>,
+        kind: Option<&str>,
+        event_id: Option<i64>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = self.artifacts_fut(repo, kind, event_id, limit, cursor)?;
+        awaitable(py, fut)
+    }
+
+    /// One artifact; `NotFoundError` if there is none with this id.
+    fn artifact(&self, py: Python<'_>, id: i64) -> PyResult<Artifact> {
+        let store = self.store();
+        block_on(py, async move {
+            Ok(found(store.get_artifact(ArtifactId(id)).await?, "artifact", id)?.into())
+        })
+    }
+
+    /// Awaitable form of `artifact`.
+    fn artifact_async<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store();
+        awaitable(py, async move {
+            Ok(Artifact::from(found(
+                store.get_artifact(ArtifactId(id)).await?,
+                "artifact",
+                id,
+            )?))
+        })
+    }
+
+    /// Recorded LLM calls, newest first.
+    #[pyo3(signature = (*, repo=None, purpose=None, model=None, event_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn interactions(
+        &self,
+        py: Python<'_>,
+        repo: Option<&str>,
+        purpose: Option<String>,
+        model: Option<String>,
+        event_id: Option<i64>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<Interaction>> {
+        let f = Self::interaction_filter(repo, purpose, model, event_id)?;
+        let (store, opts) = (self.store(), list_opts(limit, cursor));
+        block_on(py, async move {
+            Ok(PageOf::from_core(store.list_interactions(&f, &opts).await?))
+        })
+    }
+
+    /// Awaitable form of `interactions`.
+    #[pyo3(signature = (*, repo=None, purpose=None, model=None, event_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn interactions_async<'py>(
+        &self,
+        py: Python<'py>,
+        repo: Option<&str>,
+        purpose: Option<String>,
+        model: Option<String>,
+        event_id: Option<i64>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let f = Self::interaction_filter(repo, purpose, model, event_id)?;
+        let (store, opts) = (self.store(), list_opts(limit, cursor));
+        awaitable(py, async move {
+            Ok(PageOf::<Interaction>::from_core(
+                store.list_interactions(&f, &opts).await?,
+            ))
+        })
+    }
+
+    /// Token and cost totals over the matching LLM calls.
+    #[pyo3(signature = (*, repo=None, purpose=None, model=None, event_id=None))]
+    fn usage_totals(
+        &self,
+        py: Python<'_>,
+        repo: Option<&str>,
+        purpose: Option<String>,
+        model: Option<String>,
+        event_id: Option<i64>,
+    ) -> PyResult<UsageTotals> {
+        let f = Self::interaction_filter(repo, purpose, model, event_id)?;
+        let store = self.store();
+        block_on(py, async move { Ok(store.usage_totals(&f).await?.into()) })
+    }
+
+    /// Awaitable form of `usage_totals`.
+    #[pyo3(signature = (*, repo=None, purpose=None, model=None, event_id=None))]
+    fn usage_totals_async<'py>(
+        &self,
+        py: Python<'py>,
+        repo: Option<&str>,
+        purpose: Option<String>,
+        model: Option<String>,
+        event_id: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let f = Self::interaction_filter(repo, purpose, model, event_id)?;
+        let store = self.store();
+        awaitable(py, async move {
+            Ok(UsageTotals::from(store.usage_totals(&f).await?))
+        })
+    }
+
+    /// Jobs in the queue, newest first.
+    #[pyo3(signature = (*, status=None, kind=None, limit=None, cursor=None))]
+    fn jobs(
+        &self,
+        py: Python<'_>,
+        status: Option<&str>,
+        kind: Option<String>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<Job>> {
+        let fut = self.jobs_fut(status, kind, limit, cursor)?;
+        block_on(py, fut)
+    }
+
+    /// Awaitable form of `jobs`.
+    #[pyo3(signature = (*, status=None, kind=None, limit=None, cursor=None))]
+    fn jobs_async<'py>(
+        &self,
+        py: Python<'py>,
+        status: Option<&str>,
+        kind: Option<String>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = self.jobs_fut(status, kind, limit, cursor)?;
+        awaitable(py, fut)
+    }
+
+    /// Queue counts by status.
+    fn jobs_summary(&self, py: Python<'_>) -> PyResult<JobsSummary> {
+        let store = self.store();
+        block_on(py, async move { Ok(store.jobs_summary().await?.into()) })
+    }
+
+    /// Awaitable form of `jobs_summary`.
+    fn jobs_summary_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store();
+        awaitable(py, async move {
+            Ok(JobsSummary::from(store.jobs_summary().await?))
+        })
+    }
+
+    /// Errors found in repositories (failed CI runs with their analysis), newest first.
+    #[pyo3(signature = (*, repo=None, limit=None, cursor=None))]
+    fn repo_errors(
+        &self,
+        py: Python<'_>,
+        repo: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PageOf<RepoError>> {
+        let (store, r, opts) = (self.store(), opt_repo(repo)?, list_opts(limit, cursor));
+        block_on(py, async move {
+            Ok(PageOf::from_core(
+                store.list_repo_errors(r.as_ref(), &opts).await?,
+            ))
+        })
+    }
+
+    /// Awaitable form of `repo_errors`.
+    #[pyo3(signature = (*, repo=None, limit=None, cursor=None))]
+    fn repo_errors_async<'py>(
+        &self,
+        py: Python<'py>,
+        repo: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (store, r, opts) = (self.store(), opt_repo(repo)?, list_opts(limit, cursor));
+        awaitable(py, async move {
+            Ok(PageOf::<RepoError>::from_core(
+                store.list_repo_errors(r.as_ref(), &opts).await?,
+            ))
+        })
+    }
+}
