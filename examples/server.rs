@@ -2,7 +2,8 @@
 //!
 //! Configured from the environment:
 //! - `KOVA_BIND` (default `127.0.0.1:8000`)
-//! - `DATABASE_URL` (default `memory:`; `sqlite://…` and `postgres://…` as backends land)
+//! - `DATABASE_URL` (default `sqlite://kova.db`, a file in the working directory; also
+//!   `memory:` and, with the `postgres` feature, `postgres://…`)
 //! - `KOVA_REPOS_CONFIG` (optional path to `kova_repos_config.json`, validated at start and
 //!   its repositories recorded in the store)
 //!
@@ -32,7 +33,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "127.0.0.1:8000".into())
         .parse()
         .map_err(|e| format!("KOVA_BIND: {e}"))?;
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "memory:".into());
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://kova.db".into());
     let store: Arc<dyn Store> = open(&url).await?;
 
     if let Ok(path) = std::env::var("KOVA_REPOS_CONFIG") {

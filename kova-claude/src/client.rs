@@ -7,6 +7,7 @@ use crate::retry::{status_is_retryable, RetryHints, RetryPolicy, Sleeper};
 use crate::secret::ApiKey;
 use crate::AnthropicBuilder;
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use kova_core::{Error, Result};
 use reqwest::header::HeaderMap;
 use reqwest::Url;
@@ -117,8 +118,9 @@ pub(crate) enum Answer {
         bytes: Bytes,
         request_id: Option<String>,
     },
-    /// A 200 stream, not yet read.
-    Stream(reqwest::Response),
+    /// A 200 stream: its first piece (already read, so the stream is known to be flowing)
+    /// followed by the rest.
+    Stream(BoxStream<'static, reqwest::Result<Bytes>>),
 }
 
 /// Why one attempt failed and whether another may succeed.
@@ -130,8 +132,9 @@ struct Failure {
 }
 
 impl Anthropic {
-    /// POSTs `body` to `url`, retrying as the policy says. A stream is returned as soon as its
-    /// status is 200, so a stream is never retried once its body is being read.
+    /// POSTs `body` to `url`, retrying as the policy says. A stream is returned once its first
+    /// bytes have arrived: a 200 whose connection breaks before any byte is retried like any
+    /// connection failure, but nothing is retried once the caller may have seen an event.
     pub(crate) async fn send(&self, url: &Url, body: Bytes, stream: bool) -> Result<Answer> {
         let i = &self.inner;
         let mut retries = 0;
@@ -217,7 +220,25 @@ impl Anthropic {
         });
         if response.status().is_success() {
             if stream {
-                return Ok(Answer::Stream(response));
+                let mut rest = response.bytes_stream();
+                let first = match tokio::time::timeout(i.stream_idle_timeout, rest.next()).await {
+                    Err(_) => return Err(timed_out()),
+                    Ok(Some(Ok(first))) => first,
+                    Ok(Some(Err(e))) => return Err(transport(e)),
+                    Ok(None) => {
+                        return Err(Failure {
+                            error: Error::Connection {
+                                service: SERVICE.to_owned(),
+                                message: "stream closed before any event".to_owned(),
+                            },
+                            retryable: i.retry.retry_connection_errors,
+                            retry_after: None,
+                            status: Some(status),
+                        })
+                    }
+                };
+                let body = futures::stream::once(async move { Ok(first) }).chain(rest);
+                return Ok(Answer::Stream(body.boxed()));
             }
             let bytes = response.bytes().await.map_err(transport)?;
             return Ok(Answer::Body { bytes, request_id });

@@ -10,7 +10,6 @@ use crate::wire::{
 };
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::StreamExt;
 use kova_core::{
     Completion, CompletionRequest, CompletionStream, LlmCapabilities, LlmProvider, Result, Role,
 };
@@ -137,8 +136,8 @@ impl LlmProvider for Anthropic {
     async fn stream(&self, req: &CompletionRequest) -> Result<CompletionStream> {
         let (_, body) = self.body(req, Purpose::Stream)?;
         let answer = self.send(&self.inner.messages_url, body, true).await?;
-        let response = match answer {
-            Answer::Stream(r) => r,
+        let bytes = match answer {
+            Answer::Stream(bytes) => bytes,
             Answer::Body { .. } => {
                 return Err(kova_core::Error::Internal(
                     "expected a stream, got a body".to_owned(),
@@ -146,7 +145,7 @@ impl LlmProvider for Anthropic {
             }
         };
         let body = Body {
-            bytes: response.bytes_stream().boxed(),
+            bytes,
             idle_timeout: self.inner.stream_idle_timeout,
         };
         let assembler = Assembler::new(self.inner.prices.clone(), self.inner.key.clone());

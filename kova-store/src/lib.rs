@@ -26,4 +26,4 @@ pub use open::open;
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, WriteStats};

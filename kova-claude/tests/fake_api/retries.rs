@@ -311,3 +311,33 @@ async fn an_overload_asking_for_too_long_a_wait_backs_off_instead() {
     );
     assert_eq!(sleeper.sleeps(), [ms(500), ms(1000)]);
 }
+
+#[tokio::test]
+async fn retry_after_as_an_http_date() {
+    let (fake, sleeper, claude) = setup().await;
+    let in_30s = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+    let in_1h = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc2822();
+    fake.push(
+        FakeResponse::error(429, "rate_limit_error", "wait").with_header("retry-after", &in_30s),
+    );
+    fake.push(
+        FakeResponse::error(429, "rate_limit_error", "wait longer")
+            .with_header("retry-after", &in_1h),
+    );
+    let e = claude
+        .complete(&CompletionRequest::new("x"))
+        .await
+        .unwrap_err();
+    let sleeps = sleeper.sleeps();
+    assert_eq!(sleeps.len(), 1);
+    assert!(
+        sleeps[0] > Duration::from_secs(27) && sleeps[0] <= Duration::from_secs(30),
+        "{sleeps:?}"
+    );
+    let asked = e.retry_after().unwrap();
+    assert!(
+        asked > Duration::from_secs(3590) && asked <= Duration::from_secs(3600),
+        "{asked:?}"
+    );
+    assert_eq!(fake.requests().len(), 2);
+}

@@ -251,3 +251,15 @@ async fn a_silent_stream_times_out() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn a_stream_that_breaks_before_its_first_byte_is_retried() {
+    let (fake, sleeper, claude) = setup().await;
+    fake.push(FakeResponse::sse(vec![Chunk::Abort]));
+    fake.push(FakeResponse::sse(vec![]));
+    fake.push(FakeResponse::stream_text(&["ok"], "end_turn", usage()));
+    let out = collect(&claude).await;
+    assert_eq!(done(&out).text, "ok");
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(sleeper.sleeps().len(), 2);
+}

@@ -52,7 +52,8 @@ impl Inner {
         let mut truncated = false;
         let mut requests = 0usize;
         // (path prefix, sha, try recursive first)
-        let mut pending: Vec<(String, String, bool)> = vec![(String::new(), root_sha.to_string(), false)];
+        let mut pending: Vec<(String, String, bool)> =
+            vec![(String::new(), root_sha.to_string(), false)];
         while !pending.is_empty() {
             if requests + pending.len() > TREE_WALK_MAX_REQUESTS {
                 tracing::warn!(%repo, "github: tree walk budget exhausted; tree stays truncated");
@@ -76,7 +77,9 @@ impl Inner {
                 }
                 truncated |= tree.truncated;
                 for e in tree.tree {
-                    let Some(entry) = e.into_entry(&prefix) else { continue };
+                    let Some(entry) = e.into_entry(&prefix) else {
+                        continue;
+                    };
                     if !recursive && entry.kind == kova_core::EntryKind::Tree {
                         pending.push((entry.path.clone(), entry.sha.clone(), true));
                     }
@@ -144,9 +147,16 @@ impl SourceHost for GitHub {
             .get_pages(url, "search", query, Some(SEARCH_CAP), |resp| {
                 let page: wire::SearchPage = resp.json()?;
                 if page.incomplete_results {
-                    tracing::warn!(query, total = page.total_count, "github: search results incomplete (timed out upstream)");
+                    tracing::warn!(
+                        query,
+                        total = page.total_count,
+                        "github: search results incomplete (timed out upstream)"
+                    );
                 }
-                page.items.into_iter().map(wire::Repo::into_remote).collect()
+                page.items
+                    .into_iter()
+                    .map(wire::Repo::into_remote)
+                    .collect()
             })
             .await
     }
@@ -154,8 +164,11 @@ impl SourceHost for GitHub {
     async fn get_tree(&self, repo: &RepoRef, git_ref: &str) -> Result<Tree> {
         let first = self.inner.tree(repo, git_ref, true).await?;
         if !first.truncated {
-            let mut entries: Vec<TreeEntry> =
-                first.tree.into_iter().filter_map(|e| e.into_entry("")).collect();
+            let mut entries: Vec<TreeEntry> = first
+                .tree
+                .into_iter()
+                .filter_map(|e| e.into_entry(""))
+                .collect();
             entries.sort_by(|a, b| a.path.cmp(&b.path));
             return Ok(Tree {
                 sha: first.sha,
@@ -179,8 +192,15 @@ impl SourceHost for GitHub {
         git_ref: Option<&str>,
     ) -> Result<FileContent> {
         let inner = &self.inner;
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() || parts.iter().any(|p| *p == "." || *p == "..") {
+            return Err(Error::invalid(
+                "path",
+                format!("'{path}' is not a file path in the repository"),
+            ));
+        }
         let mut segments = vec!["contents"];
-        segments.extend(path.split('/').filter(|s| !s.is_empty()));
+        segments.extend(parts);
         let mut url = inner.repo_url(repo, &segments);
         if let Some(r) = git_ref {
             url.query_pairs_mut().append_pair("ref", r);
@@ -192,7 +212,10 @@ impl SourceHost for GitHub {
         }
         let c: wire::Content = resp.json()?;
         if c.kind != "file" {
-            return Err(Error::invalid("path", format!("'{path}' is a {}, not a file", c.kind)));
+            return Err(Error::invalid(
+                "path",
+                format!("'{path}' is a {}, not a file", c.kind),
+            ));
         }
         let content = match (c.encoding.as_deref(), c.content.as_deref()) {
             (Some("base64"), Some(text)) if !text.is_empty() || c.size == 0 => {
@@ -214,7 +237,11 @@ impl SourceHost for GitHub {
             }
         };
         Ok(FileContent {
-            path: if c.path.is_empty() { path.to_string() } else { c.path },
+            path: if c.path.is_empty() {
+                path.to_string()
+            } else {
+                c.path
+            },
             sha: c.sha,
             content,
         })
@@ -233,6 +260,9 @@ impl SourceHost for GitHub {
         repo: &RepoRef,
         query: &CommitQuery,
     ) -> Result<Vec<CommitSummary>> {
+        if query.limit == Some(0) {
+            return Ok(Vec::new());
+        }
         let mut url = self.inner.repo_url(repo, &["commits"]);
         {
             let mut q = url.query_pairs_mut();
@@ -240,7 +270,10 @@ impl SourceHost for GitHub {
                 q.append_pair("sha", r);
             }
             if let Some(since) = query.since {
-                q.append_pair("since", &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                q.append_pair(
+                    "since",
+                    &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
             }
             let per_page = query.limit.map_or(100, |l| l.clamp(1, 100));
             q.append_pair("per_page", &per_page.to_string());
@@ -300,7 +333,11 @@ impl SourceHost for GitHub {
         let url = self.inner.repo_url(repo, &["pulls", &n]);
         let p: wire::Pull = self
             .inner
-            .send(Request::get(url, "pull request", format!("{repo}#{number}")))
+            .send(Request::get(
+                url,
+                "pull request",
+                format!("{repo}#{number}"),
+            ))
             .await?
             .json()?;
         Ok(p.into())
@@ -315,10 +352,16 @@ impl SourceHost for GitHub {
         let mut url = self.inner.repo_url(repo, &["pulls", &n, "files"]);
         url.query_pairs_mut().append_pair("per_page", PER_PAGE);
         self.inner
-            .get_pages(url, "pull request", &format!("{repo}#{number}"), None, |resp| {
-                let files: Vec<wire::File> = resp.json()?;
-                Ok(files.into_iter().map(Into::into).collect())
-            })
+            .get_pages(
+                url,
+                "pull request",
+                &format!("{repo}#{number}"),
+                None,
+                |resp| {
+                    let files: Vec<wire::File> = resp.json()?;
+                    Ok(files.into_iter().map(Into::into).collect())
+                },
+            )
             .await
     }
 

@@ -55,9 +55,16 @@ impl GitHub {
         let hook = hook_id.to_string();
         let mut url = self.inner.repo_url(repo, &["hooks", &hook, "deliveries"]);
         let per_page = limit.map_or(100, |l| l.clamp(1, 100));
-        url.query_pairs_mut().append_pair("per_page", &per_page.to_string());
+        url.query_pairs_mut()
+            .append_pair("per_page", &per_page.to_string());
         self.inner
-            .get_pages(url, "hook", &format!("{repo} hook {hook_id}"), limit, |resp| resp.json())
+            .get_pages(
+                url,
+                "hook",
+                &format!("{repo} hook {hook_id}"),
+                limit,
+                |resp| resp.json(),
+            )
             .await
     }
 
@@ -65,10 +72,9 @@ impl GitHub {
     pub async fn redeliver(&self, repo: &RepoRef, hook_id: u64, delivery_id: u64) -> Result<()> {
         let hook = hook_id.to_string();
         let delivery = delivery_id.to_string();
-        let url = self.inner.repo_url(
-            repo,
-            &["hooks", &hook, "deliveries", &delivery, "attempts"],
-        );
+        let url = self
+            .inner
+            .repo_url(repo, &["hooks", &hook, "deliveries", &delivery, "attempts"]);
         let mut req = Request::get(
             url,
             "hook delivery",

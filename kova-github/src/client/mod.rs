@@ -202,14 +202,16 @@ impl GitHubBuilder {
     /// Reads `GITHUB_TOKEN` (or `KOVA_GITHUB_TOKEN`) and `KOVA_GITHUB_API_URL` (or
     /// `GITHUB_API_URL`, which GitHub Actions sets). Unset variables leave the defaults.
     pub fn from_env(self) -> Self {
-        self.from_lookup(|k| std::env::var(k).ok())
+        self.with_env_lookup(|k| std::env::var(k).ok())
     }
 
-    pub(crate) fn from_lookup(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn with_env_lookup(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let first = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| get(n).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+            names.iter().find_map(|n| {
+                get(n)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
         };
         if let Some(token) = first(&["KOVA_GITHUB_TOKEN", "GITHUB_TOKEN"]) {
             self.token = Some(Secret::new(token));
@@ -384,21 +386,26 @@ mod tests {
             "KOVA_GITHUB_API_URL" => Some("https://ghe.example.com/api/v3".to_string()),
             _ => None,
         };
-        let gh = GitHub::builder().from_lookup(env).build().unwrap();
+        let gh = GitHub::builder().with_env_lookup(env).build().unwrap();
         assert_eq!(gh.base_url(), "https://ghe.example.com/api/v3/");
         assert_eq!(
             gh.inner.url(&["repos", "o", "r"]).as_str(),
             "https://ghe.example.com/api/v3/repos/o/r"
         );
-        assert_eq!(gh.inner.token.as_ref().unwrap().expose(), "ghp_test_not_a_real_token");
+        assert_eq!(
+            gh.inner.token.as_ref().unwrap().expose(),
+            "ghp_test_not_a_real_token"
+        );
         let dbg = format!("{gh:?}");
         assert!(!dbg.contains("ghp_test"), "{dbg}");
 
-        let gh = GitHub::builder().from_lookup(|_| None).build().unwrap();
+        let gh = GitHub::builder().with_env_lookup(|_| None).build().unwrap();
         assert_eq!(gh.base_url(), "https://api.github.com/");
         assert!(gh.inner.token.is_none());
         assert_eq!(
-            gh.inner.url(&["repos", "o", "r", "contents", "a b#?.md"]).as_str(),
+            gh.inner
+                .url(&["repos", "o", "r", "contents", "a b#?.md"])
+                .as_str(),
             "https://api.github.com/repos/o/r/contents/a%20b%23%3F.md"
         );
         assert_eq!(
@@ -410,7 +417,13 @@ mod tests {
     #[test]
     fn bad_configuration_is_refused() {
         for url in ["not a url", "ftp://x/", "https://user:pw@api.github.com"] {
-            assert!(matches!(GitHub::builder().base_url(url).build(), Err(Error::Config(_))), "{url}");
+            assert!(
+                matches!(
+                    GitHub::builder().base_url(url).build(),
+                    Err(Error::Config(_))
+                ),
+                "{url}"
+            );
         }
         assert!(GitHub::builder().user_agent(" ").build().is_err());
     }

@@ -12,12 +12,17 @@ pub fn link_with_rel<'h>(header: &'h str, rel: &str) -> Option<&'h str> {
     // so split on `<` rather than on commas.
     header.split('<').skip(1).find_map(|part| {
         let (url, params) = part.split_once('>')?;
+        // The comma before the next link belongs to neither.
+        let params = params.trim_end().trim_end_matches(',');
         let matches = params.split(';').any(|p| {
             let Some((k, v)) = p.trim().split_once('=') else {
                 return false;
             };
             k.trim().eq_ignore_ascii_case("rel")
-                && v.trim().trim_matches('"').split_whitespace().any(|r| r == rel)
+                && v.trim()
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r == rel)
         });
         matches.then_some(url.trim())
     })
@@ -44,6 +49,9 @@ mod tests {
             next_link("<https://x/y?cursor=a%2Cb,c>; rel=next"),
             Some("https://x/y?cursor=a%2Cb,c")
         );
-        assert_eq!(next_link(r#"<https://x/z>; rel="last next""#), Some("https://x/z"));
+        assert_eq!(
+            next_link(r#"<https://x/z>; rel="last next""#),
+            Some("https://x/z")
+        );
     }
 }

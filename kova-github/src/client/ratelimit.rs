@@ -29,7 +29,8 @@ pub struct RateLimitInfo {
 impl RateLimitInfo {
     /// Reads the `x-ratelimit-*` headers.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let num = |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let num =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         RateLimitInfo {
             resource: headers
                 .get("x-ratelimit-resource")
@@ -78,10 +79,13 @@ impl RateState {
     pub fn wait_before_request(&self, resource: &str, now: Timestamp) -> Option<Duration> {
         let until_of = |t: Timestamp| (t > now).then(|| (t - now).to_std().unwrap_or_default());
         let secondary = self.blocked_until.and_then(until_of);
-        let primary = self.resources.get(resource).and_then(|i| match (i.remaining, i.reset) {
-            (Some(0), Some(reset)) => until_of(reset).map(|d| d + RESET_GRACE),
-            _ => None,
-        });
+        let primary = self
+            .resources
+            .get(resource)
+            .and_then(|i| match (i.remaining, i.reset) {
+                (Some(0), Some(reset)) => until_of(reset).map(|d| d + RESET_GRACE),
+                _ => None,
+            });
         secondary.max(primary)
     }
 
@@ -106,7 +110,9 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&chrono::Utc);
+    let at = chrono::DateTime::parse_from_rfc2822(v)
+        .ok()?
+        .with_timezone(&chrono::Utc);
     Some((at - now).to_std().unwrap_or_default())
 }
 
@@ -140,8 +146,14 @@ mod tests {
         assert_eq!(info.remaining, Some(0));
         assert_eq!(info.limit, Some(5000));
         assert_eq!(info.reset.unwrap().timestamp(), 1_700_000_000);
-        assert_eq!(retry_after(&h, chrono::Utc::now()), Some(Duration::from_secs(7)));
-        assert_eq!(RateLimitInfo::from_headers(&HeaderMap::new()), RateLimitInfo::default());
+        assert_eq!(
+            retry_after(&h, chrono::Utc::now()),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            RateLimitInfo::from_headers(&HeaderMap::new()),
+            RateLimitInfo::default()
+        );
     }
 
     #[test]

@@ -102,8 +102,8 @@ impl Inner {
         }
         let mut last_write = self.write_gate.lock().await;
         if let Some(last) = *last_write {
-            let next = last
-                + chrono::Duration::from_std(self.limits.write_interval).unwrap_or_default();
+            let next =
+                last + chrono::Duration::from_std(self.limits.write_interval).unwrap_or_default();
             let now = self.clock.now();
             if next > now {
                 self.sleeper
@@ -185,7 +185,9 @@ impl Inner {
             match status {
                 304 => {
                     let Some(cached) = cached else {
-                        return Err(protocol("304 Not Modified for a request without an ETag".into()));
+                        return Err(protocol(
+                            "304 Not Modified for a request without an ETag".into(),
+                        ));
                     };
                     Inner::count(&self.stats.not_modified);
                     self.rate().secondary_strikes = 0;
@@ -198,7 +200,10 @@ impl Inner {
                     self.rate().secondary_strikes = 0;
                     if let (Some(key), Some(etag)) = (
                         cache_key,
-                        answer.headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()),
+                        answer
+                            .headers
+                            .get(reqwest::header::ETAG)
+                            .and_then(|v| v.to_str().ok()),
                     ) {
                         self.cache().put(
                             key,
@@ -265,7 +270,9 @@ impl Inner {
     async fn pause_before_retry(&self, retries: &mut u32, after: Option<Duration>) {
         let wait = after
             .map(|a| a.min(self.limits.backoff_max))
-            .unwrap_or_else(|| backoff(self.limits.backoff_base, self.limits.backoff_max, *retries));
+            .unwrap_or_else(|| {
+                backoff(self.limits.backoff_base, self.limits.backoff_max, *retries)
+            });
         *retries += 1;
         Inner::count(&self.stats.retries);
         self.sleeper.sleep(wait).await;
@@ -289,7 +296,10 @@ impl Inner {
 
     /// The rate-limit resource a URL counts against.
     fn resource_of(&self, url: &Url) -> &'static str {
-        let rel = url.path().strip_prefix(self.base.path()).unwrap_or(url.path());
+        let rel = url
+            .path()
+            .strip_prefix(self.base.path())
+            .unwrap_or(url.path());
         if rel.starts_with("search/") {
             "search"
         } else {
@@ -309,8 +319,10 @@ impl Inner {
             .request(req.method.clone(), req.url.clone())
             .header(reqwest::header::ACCEPT, req.accept);
         if let Some(token) = &self.token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .map_err(|_| Error::Config("the GitHub token contains invalid characters".into()))?;
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::Config("the GitHub token contains invalid characters".into())
+                })?;
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);
         }
@@ -383,7 +395,9 @@ fn upstream_message(body: &[u8], status: u16) -> String {
                         let get = |k: &str| other.get(k).and_then(|v| v.as_str()).unwrap_or("");
                         let msg = get("message");
                         if msg.is_empty() {
-                            format!("{} {} {}", get("resource"), get("field"), get("code")).trim().to_string()
+                            format!("{} {} {}", get("resource"), get("field"), get("code"))
+                                .trim()
+                                .to_string()
                         } else {
                             msg.to_string()
                         }
@@ -445,11 +459,16 @@ mod tests {
     fn error_messages_come_from_the_body() {
         // Recorded from api.github.com (octokit fixtures, errors).
         let body = br#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}],"documentation_url":"https://docs.github.com/rest/reference/issues#create-a-label"}"#;
-        assert_eq!(upstream_message(body, 422), "Validation Failed (Label color invalid)");
+        assert_eq!(
+            upstream_message(body, 422),
+            "Validation Failed (Label color invalid)"
+        );
         assert_eq!(upstream_message(b"<html>", 502), "HTTP 502");
         let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(400));
         assert!(upstream_message(long.as_bytes(), 500).chars().count() <= MAX_MESSAGE);
-        assert!(is_secondary("You have exceeded a secondary rate limit. Please wait"));
+        assert!(is_secondary(
+            "You have exceeded a secondary rate limit. Please wait"
+        ));
         assert!(!is_secondary("Resource not accessible by integration"));
     }
 }

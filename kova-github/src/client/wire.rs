@@ -41,7 +41,10 @@ impl Repo {
     pub fn into_remote(self) -> Result<RemoteRepo> {
         let repo: RepoRef = self.full_name.parse().map_err(|_| Error::Protocol {
             service: super::SERVICE.into(),
-            message: format!("repository full_name '{}' is not owner/name", self.full_name),
+            message: format!(
+                "repository full_name '{}' is not owner/name",
+                self.full_name
+            ),
         })?;
         Ok(RemoteRepo {
             repo,

@@ -38,6 +38,8 @@ struct State {
     base_url: String,
     routes: Vec<Route>,
     requests: Vec<RecordedRequest>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 struct Route {
@@ -150,7 +152,8 @@ impl FakeResponse {
 
     /// Adds a header (`{base}` in the value becomes the server's URL).
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
         self
     }
 
@@ -164,12 +167,12 @@ impl FakeResponse {
         self.with_header("link", &format!("<{next}>; rel=\"next\""))
     }
 
-    /// `x-ratelimit-*` headers.
+    /// `x-ratelimit-remaining/-limit/-reset` headers (the resource is `core` unless an
+    /// `x-ratelimit-resource` header says otherwise).
     pub fn with_rate_limit(self, remaining: u64, limit: u64, reset_epoch: i64) -> Self {
         self.with_header("x-ratelimit-remaining", &remaining.to_string())
             .with_header("x-ratelimit-limit", &limit.to_string())
             .with_header("x-ratelimit-reset", &reset_epoch.to_string())
-            .with_header("x-ratelimit-resource", "core")
     }
 
     /// Waits this long before answering.
@@ -252,8 +255,8 @@ impl FakeGitHub {
         let (path, query) = path_and_query
             .split_once('?')
             .map_or((path_and_query, ""), |(p, q)| (p, q));
-        let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-            .expect("an HTTP method");
+        let method =
+            Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("an HTTP method");
         self.lock().routes.push(Route {
             method,
             path: path.to_string(),
@@ -307,6 +310,11 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// The most requests that were being answered at the same time.
+    pub fn max_concurrent(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
@@ -358,6 +366,8 @@ async fn handle(
             });
         let if_none_match = recorded.header("if-none-match").map(str::to_string);
         s.requests.push(recorded);
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
         let response = chosen.unwrap_or_else(not_found);
         let response = match (response.etag(), if_none_match) {
             (Some(etag), Some(inm)) if etag == inm && (200..300).contains(&response.status) => {
@@ -374,6 +384,7 @@ async fn handle(
     if let Some(delay) = response.delay {
         tokio::time::sleep(delay).await;
     }
+    state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
     build(response, &base)
 }
 
@@ -392,7 +403,11 @@ fn build(r: FakeResponse, base: &str) -> Response {
             )),
         ];
         Body::from_stream(futures::stream::iter(chunks))
-    } else if r.body.windows(BASE_PLACEHOLDER.len()).any(|w| w == BASE_PLACEHOLDER.as_bytes()) {
+    } else if r
+        .body
+        .windows(BASE_PLACEHOLDER.len())
+        .any(|w| w == BASE_PLACEHOLDER.as_bytes())
+    {
         Body::from(String::from_utf8_lossy(&r.body).replace(BASE_PLACEHOLDER, base))
     } else {
         Body::from(r.body.clone())

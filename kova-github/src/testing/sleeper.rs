@@ -29,7 +29,10 @@ impl RecordingSleeper {
 
     /// Every wait so far, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.sleeps.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.sleeps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The sum of all waits.

@@ -28,6 +28,8 @@ fn receiver() -> GitHubWebhooks {
     GitHubWebhooks::new(vec![Secret::new(SECRET)])
 }
 
+// A `&[_]` is unsized and cannot become a `&dyn HeaderSource`; a `&Vec` can.
+#[allow(clippy::ptr_arg)]
 fn receive(r: &GitHubWebhooks, h: &Vec<(String, String)>, body: &[u8]) -> Result<WebhookDelivery> {
     r.receive(h, Bytes::copy_from_slice(body), chrono::Utc::now())
 }

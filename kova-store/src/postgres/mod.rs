@@ -147,6 +147,19 @@ impl PostgresStore {
         &self.pool
     }
 
+    /// Drops this store's schema with every table in it: for tests and benchmarks that made
+    /// a schema of their own. Refused when no schema was configured (it would be `public`).
+    pub async fn drop_schema(&self) -> Result<()> {
+        let schema = self.options.schema.as_deref().ok_or_else(|| {
+            Error::Config("drop_schema needs a store opened with PgOptions::with_schema".into())
+        })?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
     /// Records many deliveries with one transaction per batch of key-less jobs (imports,
     /// backfills); deliveries whose jobs have dedupe or coalescing keys are recorded one by
     /// one. The outcomes come in input order.
@@ -382,3 +395,6 @@ impl Store for PostgresStore {
         records::list_repo_errors(&self.pool, repo, opts).await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -140,7 +140,9 @@ pub(super) fn claim(conn: &Connection, req: &ClaimRequest) -> Result<Vec<Job>> {
 /// The job's (attempts, max_attempts, event_id) if `worker` holds it; `NotFound` or
 /// `Conflict` otherwise.
 fn held(conn: &Connection, id: JobId, worker: &str) -> Result<(i64, i64, Option<i64>)> {
-    let row: Option<(String, Option<String>, i64, i64, Option<i64>)> = opt_row(
+    /// (status, leased_by, attempts, max_attempts, event_id)
+    type HeldRow = (String, Option<String>, i64, i64, Option<i64>);
+    let row: Option<HeldRow> = opt_row(
         conn,
         "SELECT status, leased_by, attempts, max_attempts, event_id FROM jobs WHERE id = ?1",
         [id.0],

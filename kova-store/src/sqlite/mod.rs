@@ -106,6 +106,16 @@ impl SqliteOptions {
     }
 }
 
+/// Counters of the writer thread; see [`SqliteStore::write_stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WriteStats {
+    /// Transactions committed (or attempted).
+    pub transactions: u64,
+    /// Write requests run in them.
+    pub writes: u64,
+}
+
 /// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle finishes the
 /// queued writes and closes the database.
 pub struct SqliteStore {
@@ -195,6 +205,16 @@ impl SqliteStore {
                     .collect()
             })
             .await
+    }
+
+    /// How well group commit works: transactions committed and write requests they carried
+    /// since the store was opened (requests / transactions = the average group size).
+    pub fn write_stats(&self) -> WriteStats {
+        let (transactions, writes) = self.writer.stats();
+        WriteStats {
+            transactions,
+            writes,
+        }
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>

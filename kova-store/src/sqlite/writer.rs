@@ -10,8 +10,9 @@
 use kova_core::{Error, Result};
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -72,6 +73,16 @@ where
 pub(super) struct Writer {
     tx: Mutex<Option<mpsc::Sender<Box<dyn Request>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<Stats>,
+}
+
+/// What the writer did so far: how well group commit works under the current load.
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    /// Transactions committed (or attempted).
+    pub(super) groups: AtomicU64,
+    /// Requests run in them.
+    pub(super) requests: AtomicU64,
 }
 
 impl std::fmt::Debug for Writer {
@@ -84,16 +95,27 @@ impl Writer {
     /// Starts the writer thread on an open, migrated connection.
     pub(super) fn start(conn: Connection) -> Result<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Request>>();
+        let stats = Arc::new(Stats::default());
+        let s = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("kova-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, &s))
             .map_err(|e| {
                 Error::backend("sqlite", format!("cannot start the writer thread: {e}"))
             })?;
         Ok(Writer {
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            stats,
         })
+    }
+
+    /// (transactions, requests) so far.
+    pub(super) fn stats(&self) -> (u64, u64) {
+        (
+            self.stats.groups.load(Ordering::Relaxed),
+            self.stats.requests.load(Ordering::Relaxed),
+        )
     }
 
     /// Runs `f` in the writer's next group and answers once that group committed.
@@ -130,7 +152,7 @@ impl Drop for Writer {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>, stats: &Stats) {
     // recv() fails only when every sender is gone: the store was dropped.
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
@@ -141,6 +163,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>) {
             }
         }
         let commit = run_group(&conn, &mut group);
+        stats.groups.fetch_add(1, Ordering::Relaxed);
+        stats
+            .requests
+            .fetch_add(group.len() as u64, Ordering::Relaxed);
         if let Err(e) = &commit {
             tracing::error!(error = %e, requests = group.len(), "sqlite group commit failed");
         }
@@ -176,4 +202,69 @@ fn run_group(
 
 fn exec(conn: &Connection, sql: &str) -> std::result::Result<(), rusqlite::Error> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::join_all;
+
+    fn writer() -> Writer {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .unwrap();
+        Writer::start(conn).unwrap()
+    }
+
+    fn insert(c: &Connection, k: i64) -> Result<()> {
+        c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])
+            .map_err(super::super::error::sqlite_err)?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_share_commits_and_a_failure_rolls_back_only_itself() {
+        let w = writer();
+        // Every 10th request writes, then fails: its write must vanish, the others' stay.
+        let results = join_all((0..400i64).map(|k| {
+            w.write(move |c| {
+                insert(c, k)?;
+                if k % 10 == 0 {
+                    return Err(Error::invalid("k", "fails after writing"));
+                }
+                Ok(k)
+            })
+        }))
+        .await;
+        for (k, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), k % 10 != 0, "request {k}: {r:?}");
+        }
+        let (n, sum): (i64, i64) = w
+            .write(|c| {
+                c.query_row("SELECT COUNT(*), SUM(k % 10) FROM t", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(super::super::error::sqlite_err)
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 360, "the failed requests' rows were rolled back");
+        assert!(sum > 0);
+        let (groups, requests) = w.stats();
+        assert_eq!(requests, 401);
+        assert!(
+            groups < requests,
+            "concurrent writes were grouped: {groups} transactions for {requests} requests"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_request_fails_alone() {
+        let w = writer();
+        let bad = w.write(|_| -> Result<()> { panic!("boom") });
+        assert!(matches!(bad.await, Err(Error::Internal(_))));
+        w.write(|c| insert(c, 1))
+            .await
+            .expect("the writer lives on");
+    }
 }

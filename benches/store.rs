@@ -1,0 +1,314 @@
+//! Store throughput: `record_delivery` with 1 and 64 concurrent writers, and claim + complete
+//! with batches of 1 and 50, for the memory, SQLite and PostgreSQL stores, on an empty store
+//! and (with `KOVA_BENCH_LARGE=1`) with 1,000,000 events already stored.
+//!
+//! ```sh
+//! KOVA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
+//!     cargo bench -p kova --features sqlite,postgres --bench store
+//! KOVA_BENCH_LARGE=1 ...   # adds the 1M-event runs (preloading takes minutes)
+//! ```
+//!
+//! The payload is a real `pull_request.opened` webhook body (benches/fixtures, compact JSON as
+//! GitHub sends it). PostgreSQL runs only when `KOVA_TEST_POSTGRES_URL` is set, in a fresh
+//! schema dropped afterwards; SQLite uses a file in a temporary directory with the default
+//! options (WAL, `synchronous=NORMAL`).
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use futures::future::join_all;
+use kova::store::{MemoryStore, PgOptions, PostgresStore, SqliteOptions, SqliteStore};
+use kova::{ClaimRequest, NewJob, RepoRef, Store, WebhookDelivery};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+/// Deliveries recorded (or jobs claimed and completed) per measured iteration.
+const PER_ITER: u64 = 256;
+/// Events preloaded for the large runs.
+const LARGE: u64 = 1_000_000;
+
+/// The webhook body, compacted as GitHub sends it.
+fn payload() -> Bytes {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/fixtures/pull_request_opened.json"
+    );
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("fixture is JSON");
+    Bytes::from(serde_json::to_vec(&value).expect("compact"))
+}
+
+/// A backend under test, with what the bench needs beyond the `Store` trait.
+enum Backend {
+    Memory(Arc<MemoryStore>),
+    /// The directory is held only so the database file lives as long as the store.
+    Sqlite(Arc<SqliteStore>, #[allow(dead_code)] tempfile::TempDir),
+    Postgres(Arc<PostgresStore>, String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Memory(_) => "memory",
+            Backend::Sqlite(..) => "sqlite",
+            Backend::Postgres(..) => "postgres",
+        }
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Memory(s) => s.clone(),
+            Backend::Sqlite(s, _) => s.clone(),
+            Backend::Postgres(s, _) => s.clone(),
+        }
+    }
+
+    /// Records many deliveries as fast as the backend allows (bulk helper where there is one).
+    async fn bulk(&self, items: Vec<(WebhookDelivery, Option<NewJob>)>) {
+        match self {
+            Backend::Memory(s) => {
+                for (d, j) in &items {
+                    s.record_delivery(d, j.as_ref()).await.expect("record");
+                }
+            }
+            Backend::Sqlite(s, _) => {
+                s.record_deliveries(items).await.expect("bulk record");
+            }
+            Backend::Postgres(s, _) => {
+                s.record_deliveries(items).await.expect("bulk record");
+            }
+        }
+    }
+
+    async fn cleanup(self) {
+        if let Backend::Postgres(s, schema) = self {
+            if let Err(e) = s.drop_schema().await {
+                eprintln!("could not drop the bench schema {schema}: {e}");
+            }
+        }
+    }
+}
+
+async fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Memory(Arc::new(MemoryStore::new()))];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = SqliteStore::open(dir.path().join("bench.db"), SqliteOptions::default())
+        .await
+        .expect("open sqlite");
+    out.push(Backend::Sqlite(Arc::new(sqlite), dir));
+    match std::env::var("KOVA_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            let schema = format!("kova_bench_{}", std::process::id());
+            let pg = PostgresStore::connect(
+                &url,
+                PgOptions::default()
+                    .with_schema(&schema)
+                    .with_max_connections(32),
+            )
+            .await
+            .expect("connect postgres");
+            out.push(Backend::Postgres(Arc::new(pg), schema));
+        }
+        Err(_) => eprintln!("notice: KOVA_TEST_POSTGRES_URL is not set: postgres is not measured"),
+    }
+    out
+}
+
+/// Unique delivery ids across the whole run.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+fn delivery(body: &Bytes, prefix: &str) -> WebhookDelivery {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut d = WebhookDelivery::new(
+        format!("{prefix}-{n:012}"),
+        "pull_request",
+        body.clone(),
+        chrono::Utc::now(),
+    );
+    d.hook_id = Some(4242);
+    d.action = Some("opened".into());
+    d.repo = Some(RepoRef::new("octo-org", "kova-ai-service").expect("repo"));
+    d.installation_id = Some(57_219_402);
+    d.sender = Some("octocat".into());
+    d.target_type = Some("repository".into());
+    d.target_id = Some(186_853_002);
+    d.user_agent = Some("GitHub-Hookshot/7d1a8a1".into());
+    d
+}
+
+/// `total` deliveries (each with its job) recorded by `writers` concurrent tasks.
+async fn record_concurrently(store: Arc<dyn Store>, body: &Bytes, total: u64, writers: u64) {
+    let left = Arc::new(AtomicU64::new(total));
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let (store, left, body) = (store.clone(), left.clone(), body.clone());
+            tokio::spawn(async move {
+                let job = NewJob::new("pull_request");
+                while left
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    let out = store
+                        .record_delivery(&delivery(&body, "bench"), Some(&job))
+                        .await
+                        .expect("record_delivery");
+                    assert!(!out.is_duplicate());
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("writer");
+    }
+}
+
+/// Claims and completes `total` due jobs with `workers` tasks claiming `batch` at a time; the
+/// completions of one batch run concurrently, as a worker pool would run its jobs.
+async fn claim_and_complete(store: Arc<dyn Store>, total: u64, batch: usize, workers: u64) {
+    let left = Arc::new(AtomicU64::new(total));
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let (store, left) = (store.clone(), left.clone());
+            tokio::spawn(async move {
+                let worker = format!("bench-worker-{w}");
+                while left.load(Ordering::Relaxed) > 0 {
+                    let req = ClaimRequest::new(
+                        worker.as_str(),
+                        batch,
+                        Duration::from_secs(300),
+                        chrono::Utc::now(),
+                    );
+                    let jobs = store.claim_jobs(&req).await.expect("claim");
+                    if jobs.is_empty() {
+                        break;
+                    }
+                    let now = chrono::Utc::now();
+                    join_all(jobs.iter().map(|j| store.complete_job(j.id, &worker, now)))
+                        .await
+                        .into_iter()
+                        .collect::<kova::Result<Vec<()>>>()
+                        .expect("complete");
+                    left.fetch_sub(jobs.len() as u64, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("worker");
+    }
+}
+
+/// 1M events, each with a job due in the far future: the event table, its indexes and the
+/// queue's index all hold a million entries that every claim and insert has to live with.
+async fn preload(backend: &Backend, body: &Bytes) {
+    let started = Instant::now();
+    let later = chrono::Utc::now() + chrono::Duration::days(3650);
+    let mut done = 0;
+    while done < LARGE {
+        let n = (LARGE - done).min(10_000);
+        let items = (0..n)
+            .map(|_| {
+                (
+                    delivery(body, "preload"),
+                    Some(NewJob::new("pull_request").with_run_at(later)),
+                )
+            })
+            .collect();
+        backend.bulk(items).await;
+        done += n;
+    }
+    eprintln!(
+        "preloaded {LARGE} events into {} in {:.1}s",
+        backend.name(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str, body: &Bytes) {
+    let name = backend.name();
+    let mut g = c.benchmark_group(format!("store/{name}/{size}"));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .throughput(Throughput::Elements(PER_ITER));
+
+    for writers in [1u64, 64] {
+        g.bench_with_input(
+            BenchmarkId::new("record_delivery", format!("{writers}_writers")),
+            &writers,
+            |b, &writers| {
+                b.to_async(rt).iter_custom(|iters| {
+                    let store = backend.store();
+                    let body = body.clone();
+                    async move {
+                        let total = iters * PER_ITER;
+                        let t = Instant::now();
+                        record_concurrently(store, &body, total, writers).await;
+                        t.elapsed()
+                    }
+                })
+            },
+        );
+    }
+
+    for batch in [1usize, 50] {
+        g.bench_with_input(
+            BenchmarkId::new("claim_complete", format!("batch_{batch}")),
+            &batch,
+            |b, &batch| {
+                b.to_async(rt).iter_custom(|iters| {
+                    let store = backend.store();
+                    let body = body.clone();
+                    async move {
+                        let total = iters * PER_ITER;
+                        // The jobs to work on are enqueued (with their events) before the
+                        // clock starts.
+                        let items = (0..total)
+                            .map(|_| (delivery(&body, "work"), Some(NewJob::new("review"))))
+                            .collect();
+                        backend.bulk(items).await;
+                        let workers = if batch == 1 { 8 } else { 4 };
+                        let t = Instant::now();
+                        claim_and_complete(store, total, batch, workers).await;
+                        t.elapsed()
+                    }
+                })
+            },
+        );
+    }
+    g.finish();
+    if let Backend::Sqlite(s, _) = backend {
+        let st = s.write_stats();
+        eprintln!(
+            "sqlite writer so far: {} writes in {} transactions ({:.1} per commit)",
+            st.writes,
+            st.transactions,
+            st.writes as f64 / st.transactions.max(1) as f64
+        );
+    }
+}
+
+fn store_benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let body = payload();
+    eprintln!("payload: pull_request.opened, {} bytes", body.len());
+    let large = std::env::var("KOVA_BENCH_LARGE").is_ok_and(|v| v == "1");
+    for backend in rt.block_on(backends()) {
+        bench_backend(c, &rt, &backend, "empty", &body);
+        rt.block_on(backend.cleanup());
+    }
+    if large {
+        for backend in rt.block_on(backends()) {
+            rt.block_on(preload(&backend, &body));
+            bench_backend(c, &rt, &backend, "1M_events", &body);
+            rt.block_on(backend.cleanup());
+        }
+    }
+}
+
+criterion_group!(benches, store_benches);
+criterion_main!(benches);

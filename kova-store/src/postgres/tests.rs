@@ -1,0 +1,288 @@
+//! PostgreSQL beyond the conformance suite (each test skips with a notice without
+//! `KOVA_TEST_POSTGRES_URL`): query plans use indexes, newer schemas are refused, passwords
+//! stay out of errors, duplicates racing across pools, and a bad delivery in a batch.
+
+use super::records::{event_filters, job_filters, list_sql, Val};
+use super::rows::{EVENT_COLS, JOB_COLS};
+use super::*;
+use futures::future::join_all;
+use rand::Rng;
+
+fn url() -> Option<String> {
+    let u = std::env::var("KOVA_TEST_POSTGRES_URL").ok();
+    if u.is_none() {
+        eprintln!("notice: skipping a postgres test: KOVA_TEST_POSTGRES_URL is not set");
+    }
+    u
+}
+
+fn schema() -> String {
+    format!("kova_test_{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+async fn drop_schema(store: &PostgresStore, schema: &str) {
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(store.pool())
+        .await
+        .expect("drop schema");
+}
+
+async fn plan(pool: &PgPool, sql: &str, binds: Vec<Val>) -> String {
+    let explain = format!("EXPLAIN {sql}");
+    let mut q = sqlx::query_scalar::<_, String>(&explain);
+    for b in binds {
+        q = match b {
+            Val::Text(s) => q.bind(s),
+            Val::Int(i) => q.bind(i),
+        };
+    }
+    q.fetch_all(pool).await.expect("explain").join("\n")
+}
+
+fn assert_indexed(what: &str, plan: &str) {
+    assert!(
+        !plan.contains("Seq Scan"),
+        "{what} must use an index, not a sequential scan:\n{plan}"
+    );
+}
+
+#[tokio::test]
+async fn claim_and_list_queries_use_indexes_on_large_tables() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    let pool = store.pool();
+    // 100k events and jobs, mostly finished, as in a long-running installation.
+    sqlx::raw_sql(
+        "INSERT INTO events (hook_id, hook_key, delivery_id, event, repo, body, received_at, status)
+         SELECT 1, 1, 'd-' || g, (ARRAY['push','pull_request','issues','ping'])[g % 4 + 1],
+                'octo/r' || (g % 200), '\\x7b7d', now(),
+                CASE WHEN g % 50 = 0 THEN 'received' ELSE 'processed' END
+         FROM generate_series(1, 100000) g;
+         INSERT INTO jobs (kind, event_id, payload, attempts, max_attempts, run_at, lease_until,
+                           leased_by, status, created_at, updated_at)
+         SELECT (ARRAY['review','push-summary','triage'])[g % 3 + 1], g, 'null', 1, 5,
+                now() - interval '1 hour',
+                CASE WHEN g % 97 = 0 THEN now() - interval '1 minute' END,
+                CASE WHEN g % 97 = 0 THEN 'w' END,
+                CASE WHEN g % 97 = 0 THEN 'running' WHEN g % 50 = 0 THEN 'queued'
+                     ELSE 'done' END,
+                now(), now()
+         FROM generate_series(1, 100000) g;
+         ANALYZE events; ANALYZE jobs;",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let now = chrono::Utc::now();
+    let claim_sql = format!("{}{JOB_COLS}, picked.pri, picked.due", jobs::CLAIM_SQL);
+    let explain_claim = format!("EXPLAIN {claim_sql}");
+    let mut q = sqlx::query_scalar::<_, String>(&explain_claim)
+        .bind(now)
+        .bind(now + chrono::Duration::seconds(60))
+        .bind("w2")
+        .bind(50i64);
+    q = q.persistent(false);
+    let claim_plan = q.fetch_all(pool).await.unwrap().join("\n");
+    assert_indexed("the claim", &claim_plan);
+    assert!(claim_plan.contains("jobs_queued"), "{claim_plan}");
+    assert!(claim_plan.contains("jobs_running"), "{claim_plan}");
+
+    let event_cases = [
+        EventFilter::default(),
+        EventFilter::default().with_repo("octo/r7".parse().unwrap()),
+        EventFilter::default().with_event("issues"),
+        EventFilter::default().with_status(EventStatus::Received),
+        EventFilter::default()
+            .with_repo("octo/r7".parse().unwrap())
+            .with_status(EventStatus::Received),
+    ];
+    for f in event_cases {
+        let filters = event_filters(&f);
+        let sql = list_sql("events", EVENT_COLS, &filters);
+        let mut binds = vec![Val::Int(i64::MAX)];
+        binds.extend(filters.into_iter().map(|(_, v)| v));
+        binds.push(Val::Int(51));
+        assert_indexed(
+            &format!("list_events {f:?}"),
+            &plan(pool, &sql, binds).await,
+        );
+    }
+    let job_cases = [
+        JobFilter::default(),
+        JobFilter::default().with_status(JobStatus::Queued),
+        JobFilter::default().with_kind("triage"),
+    ];
+    for f in job_cases {
+        let filters = job_filters(&f);
+        let sql = list_sql("jobs", JOB_COLS, &filters);
+        let mut binds = vec![Val::Int(i64::MAX)];
+        binds.extend(filters.into_iter().map(|(_, v)| v));
+        binds.push(Val::Int(51));
+        assert_indexed(&format!("list_jobs {f:?}"), &plan(pool, &sql, binds).await);
+    }
+    let dup = plan(
+        pool,
+        "SELECT id FROM events WHERE hook_key = $1 AND delivery_id = $2",
+        vec![Val::Int(1), Val::Text("d-77".into())],
+    )
+    .await;
+    assert_indexed("the duplicate lookup", &dup);
+
+    // The claim really works on this data: due queued jobs and expired leases.
+    let got = store
+        .claim_jobs(&ClaimRequest::new("w2", 50, Duration::from_secs(60), now))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 50);
+    drop_schema(&store, &schema).await;
+}
+
+#[tokio::test]
+async fn a_schema_from_a_newer_kova_is_refused() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO schema_version (version) VALUES (999)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    match PostgresStore::connect(&url, PgOptions::default().with_schema(&schema)).await {
+        Err(Error::Config(m)) => {
+            assert!(
+                m.contains("schema version 999") && m.contains("upgrade Kova"),
+                "{m}"
+            )
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    drop_schema(&store, &schema).await;
+}
+
+#[tokio::test]
+async fn passwords_never_appear_in_errors_or_debug() {
+    // Port 1 on loopback refuses at once; no server is needed.
+    let url = "postgres://kova:hunter2-secret@127.0.0.1:1/db";
+    let err = PostgresStore::connect(
+        url,
+        PgOptions::default().with_acquire_timeout(Duration::from_secs(2)),
+    )
+    .await
+    .expect_err("nothing listens on port 1");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("hunter2"), "password leaked: {shown}");
+    assert!(shown.contains("127.0.0.1"), "names the server: {shown}");
+    let bad = PostgresStore::connect(
+        "postgres://kova:hunter2@127.0.0.1:notaport/db",
+        PgOptions::default(),
+    )
+    .await
+    .expect_err("bad port");
+    assert!(matches!(bad, Error::Config(_)));
+    assert!(!format!("{bad} {bad:?}").contains("hunter2"));
+    assert!(validate_schema("Robert'); DROP TABLE jobs;--").is_err());
+
+    let Some(url) = url_quiet() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    assert!(format!("{store:?}").contains("PostgresStore"));
+    drop_schema(&store, &schema).await;
+}
+
+fn url_quiet() -> Option<String> {
+    std::env::var("KOVA_TEST_POSTGRES_URL").ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_racing_across_processes_are_recorded_once() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    // Two pools are two processes as far as PostgreSQL can tell.
+    let opts = PgOptions::default().with_schema(&schema);
+    let a = PostgresStore::connect(&url, opts.clone()).await.unwrap();
+    let b = PostgresStore::connect(&url, opts).await.unwrap();
+    let deliveries: Vec<WebhookDelivery> = (0..300)
+        .map(|i| {
+            let mut d = WebhookDelivery::new(
+                format!("race-{i}"),
+                "push",
+                bytes::Bytes::from_static(b"{}"),
+                chrono::Utc::now(),
+            );
+            d.hook_id = Some(9);
+            d
+        })
+        .collect();
+    let job = NewJob::new("k");
+    let (ra, rb) = futures::join!(
+        join_all(deliveries.iter().map(|d| a.record_delivery(d, Some(&job)))),
+        join_all(
+            deliveries
+                .iter()
+                .rev()
+                .map(|d| b.record_delivery(d, Some(&job)))
+        ),
+    );
+    let rb: Vec<_> = rb.into_iter().rev().collect();
+    for (i, (x, y)) in ra.into_iter().zip(rb).enumerate() {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.event_id(), y.event_id(), "delivery {i}: one event");
+        assert!(
+            x.is_duplicate() != y.is_duplicate(),
+            "delivery {i}: exactly one insert: {x:?} {y:?}"
+        );
+    }
+    let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(jobs, 300, "one job per delivery");
+    drop_schema(&a, &schema).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_delivery_does_not_fail_its_batch() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    // PostgreSQL text cannot hold NUL: this one fails inside the database, after validation.
+    let ids: Vec<String> = (0..40)
+        .map(|i| {
+            if i == 17 {
+                "bad\0id".to_string()
+            } else {
+                format!("ok-{i}")
+            }
+        })
+        .collect();
+    let ds: Vec<WebhookDelivery> = ids
+        .iter()
+        .map(|id| {
+            WebhookDelivery::new(
+                id.clone(),
+                "push",
+                bytes::Bytes::from_static(b"{}"),
+                chrono::Utc::now(),
+            )
+        })
+        .collect();
+    let out = join_all(ds.iter().map(|d| store.record_delivery(d, None))).await;
+    for (i, o) in out.iter().enumerate() {
+        assert_eq!(o.is_ok(), i != 17, "delivery {i}: {o:?}");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 39);
+    drop_schema(&store, &schema).await;
+}

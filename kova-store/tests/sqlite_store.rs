@@ -1,0 +1,131 @@
+//! SQLite beyond the conformance suite: durability across reopen, refusing newer schemas,
+//! damaged files, URLs.
+#![cfg(feature = "sqlite")]
+
+use kova_core::{Error, EventFilter, ListOptions, NewJob, Store, WebhookDelivery};
+use kova_store::{SqliteOptions, SqliteStore, Synchronous};
+
+fn delivery(id: &str) -> WebhookDelivery {
+    WebhookDelivery::new(
+        id,
+        "ping",
+        bytes::Bytes::from_static(b"{}"),
+        chrono::Utc::now(),
+    )
+}
+
+#[tokio::test]
+async fn data_survives_reopen_with_either_synchronous_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kova.db");
+    for (i, sync) in [Synchronous::Normal, Synchronous::Full]
+        .into_iter()
+        .enumerate()
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default().with_synchronous(sync))
+            .await
+            .unwrap();
+        store
+            .record_delivery(&delivery(&format!("d{i}")), Some(&NewJob::new("k")))
+            .await
+            .unwrap();
+        drop(store);
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let events = store
+        .list_events(&EventFilter::default(), &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 2);
+    assert!(store
+        .record_delivery(&delivery("d0"), None)
+        .await
+        .unwrap()
+        .is_duplicate());
+    assert!(store.capabilities().durable);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_kova_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kova.db");
+    drop(
+        SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap(),
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO schema_version (version, applied_at) VALUES (999, 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    match SqliteStore::open(&path, SqliteOptions::default()).await {
+        Err(Error::Config(m)) => {
+            assert!(m.contains("schema version 999"), "{m}");
+            assert!(m.contains("upgrade Kova"), "{m}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kova.db");
+    // Random-looking bytes, more than a SQLite header's worth.
+    let junk: Vec<u8> = (0..16_384u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&path, junk).unwrap();
+    let err = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect_err("junk is not a database");
+    let msg = err.to_string();
+    assert!(msg.contains("kova.db"), "names the file: {msg}");
+    assert!(
+        msg.contains("damaged or not a SQLite database"),
+        "says what is wrong: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn open_accepts_every_sqlite_url_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.db");
+    let b = dir.path().join("b.db");
+    let s = kova_store::open(&format!("sqlite://{}", a.display()))
+        .await
+        .unwrap();
+    assert_eq!(s.backend(), "sqlite");
+    assert!(s.capabilities().durable);
+    let s = kova_store::open(&format!("sqlite:{}?synchronous=full", b.display()))
+        .await
+        .unwrap();
+    s.health().await.unwrap();
+    assert!(b.exists());
+    let m = kova_store::open("sqlite::memory:").await.unwrap();
+    assert!(!m.capabilities().durable);
+    for bad in [
+        "sqlite://",
+        "sqlite:x.db?synchronous=sometimes",
+        "sqlite:x.db?mode=rw",
+    ] {
+        assert!(
+            matches!(kova_store::open(bad).await, Err(Error::Config(_))),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn debug_shows_the_file_and_options() {
+    let store = SqliteStore::open_in_memory(SqliteOptions::default())
+        .await
+        .unwrap();
+    let s = format!("{store:?}");
+    assert!(s.contains("SqliteStore") && s.contains(":memory:"), "{s}");
+}
