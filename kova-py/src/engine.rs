@@ -5,7 +5,7 @@
 use crate::config::{self, Options, Summary};
 use crate::convert::{headers_from_py, opt_parse, opt_repo, repo_arg};
 use crate::errors::to_py_err;
-use crate::runtime::{awaitable, block_on, block_on_local};
+use crate::runtime::{awaitable, block_on, block_on_local, PyNoneValue};
 use crate::types::{
     Artifact, Event, IngestResult, Interaction, Job, JobsSummary, PageOf, ProcessReport,
     RepoError, Repository, UsageTotals,
@@ -364,7 +364,7 @@ impl Kova {
         name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let run = workers::start(&self.engine, &self.stop, concurrency, name);
-        awaitable(py, run.wait())
+        awaitable(py, async move { run.wait().await.map(|()| PyNoneValue) })
     }
 
     /// Tells every running worker of this object to finish (or release) its jobs and return.

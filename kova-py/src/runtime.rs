@@ -82,3 +82,16 @@ where
         catch_panics(fut).await.map_err(to_py_err)
     })
 }
+
+/// Python's `None` as an awaitable's result (pyo3 turns `()` into an empty tuple).
+#[derive(Debug, Clone, Copy)]
+pub struct PyNoneValue;
+
+impl<'py> IntoPyObject<'py> for PyNoneValue {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = std::convert::Infallible;
+    fn into_pyobject(self, py: Python<'py>) -> Result<Bound<'py, PyAny>, Self::Error> {
+        Ok(py.None().into_bound(py))
+    }
+}
