@@ -49,7 +49,6 @@ pub struct Summary {
 pub struct Built {
     pub engine: kova_core::Kova,
     pub summary: Summary,
-    pub repos_config: Option<ReposConfig>,
 }
 
 /// The first non-empty variable of `names`, when the environment is consulted.
@@ -74,8 +73,12 @@ fn pick(explicit: Option<String>, use_env: bool, names: &[&str]) -> Option<Strin
 
 /// The store URL the options name.
 pub fn store_url(o: &Options) -> String {
-    pick(o.store.clone(), o.env, &["KOVA_DATABASE_URL", "DATABASE_URL"])
-        .unwrap_or_else(|| DEFAULT_STORE.to_string())
+    pick(
+        o.store.clone(),
+        o.env,
+        &["KOVA_DATABASE_URL", "DATABASE_URL"],
+    )
+    .unwrap_or_else(|| DEFAULT_STORE.to_string())
 }
 
 /// Builds the engine over an opened store.
@@ -85,10 +88,7 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
         .repos_config
         .clone()
         .or_else(|| env_var(env, &["KOVA_REPOS_CONFIG"]).map(PathBuf::from));
-    let repos_config = repos_path
-        .as_deref()
-        .map(ReposConfig::load)
-        .transpose()?;
+    let repos_config = repos_path.as_deref().map(ReposConfig::load).transpose()?;
 
     let secrets: Vec<String> = match o.webhook_secrets {
         Some(list) => list,
@@ -121,7 +121,11 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
         None
     };
 
-    let llm = match pick(o.anthropic_api_key, env, &["KOVA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"]) {
+    let llm = match pick(
+        o.anthropic_api_key,
+        env,
+        &["KOVA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"],
+    ) {
         None => None,
         Some(key) => {
             let mut b = Anthropic::builder().api_key(key);
@@ -184,7 +188,6 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
     Ok(Built {
         engine: builder.build()?,
         summary,
-        repos_config,
     })
 }
 

@@ -1,15 +1,11 @@
 //! Conversions between Python values and Kova's Rust values: JSON, headers, repository
 //! references, enums parsed from strings, and the values records hand to `to_dict()`.
 
-use crate::errors::invalid;
 use kova_core::{RepoRef, Timestamp};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString};
 use std::str::FromStr;
-
-/// Deepest JSON nesting accepted from Python, so a self-referencing dict cannot recurse forever.
-const MAX_DEPTH: usize = 128;
 
 /// A JSON value as Python data: dicts, lists, str, int, float, bool, None.
 pub fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
@@ -44,72 +40,10 @@ pub fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound
     })
 }
 
-/// Python data (dict with str keys, list, tuple, str, int, float, bool, None) as JSON;
-/// anything else is an `InvalidInputError` naming `field`.
-pub fn py_to_json(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
-    to_json(field, obj, 0)
-}
-
-fn to_json(field: &str, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
-    use serde_json::Value;
-    if depth > MAX_DEPTH {
-        return Err(invalid(field, "is nested too deeply (or refers to itself)"));
-    }
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::from(i));
-        }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::from(u));
-        }
-        return Err(invalid(field, "holds an integer too large for JSON"));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return serde_json::Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| invalid(field, "holds a float that JSON cannot represent (NaN or infinity)"));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = serde_json::Map::new();
-        for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| invalid(field, "has a dict key that is not a str"))?
-                .to_cow()?
-                .into_owned();
-            map.insert(key, to_json(field, &v, depth + 1)?);
-        }
-        return Ok(Value::Object(map));
-    }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut items = Vec::new();
-        for item in obj.try_iter()? {
-            items.push(to_json(field, &item?, depth + 1)?);
-        }
-        return Ok(Value::Array(items));
-    }
-    let type_name = obj.get_type().name()?.to_string();
-    Err(invalid(
-        field,
-        format!("holds a value of type {type_name}, which is not JSON data"),
-    ))
-}
-
 /// Request headers from a mapping (`dict`, `email.message.Message`-like with `.items()`) or
 /// an iterable of `(name, value)` pairs. Names and values must be `str`.
 pub fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
-    let pairs = if obj.is_instance_of::<PyDict>() || obj.cast::<PyMapping>().is_ok() {
-        obj.call_method0("items")?
-    } else if obj.hasattr("items")? {
+    let pairs = if obj.hasattr("items")? {
         obj.call_method0("items")?
     } else {
         obj.clone()

@@ -7,8 +7,8 @@ use crate::convert::{headers_from_py, opt_parse, opt_repo, repo_arg};
 use crate::errors::to_py_err;
 use crate::runtime::{awaitable, block_on, block_on_local, PyNoneValue};
 use crate::types::{
-    Artifact, Event, IngestResult, Interaction, Job, JobsSummary, PageOf, ProcessReport,
-    RepoError, Repository, UsageTotals,
+    Artifact, Event, IngestResult, Interaction, Job, JobsSummary, PageOf, ProcessReport, RepoError,
+    Repository, UsageTotals,
 };
 use crate::workers::{self, StopSignal};
 use bytes::Bytes;
@@ -36,7 +36,9 @@ pub struct Kova {
 
 impl std::fmt::Debug for Kova {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kova").field("summary", &self.summary).finish()
+        f.debug_struct("Kova")
+            .field("summary", &self.summary)
+            .finish()
     }
 }
 
@@ -244,8 +246,7 @@ impl Kova {
             poll_interval: config::seconds("poll_interval", poll_interval).map_err(to_py_err)?,
             lease: config::seconds("lease", lease).map_err(to_py_err)?,
             max_attempts,
-            shutdown_grace: config::seconds("shutdown_grace", shutdown_grace)
-                .map_err(to_py_err)?,
+            shutdown_grace: config::seconds("shutdown_grace", shutdown_grace).map_err(to_py_err)?,
         };
         let url = config::store_url(&opts);
         // sqlx's connect future is not provably `Send`, so it is made on the runtime side.
@@ -398,7 +399,9 @@ impl Kova {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (store, opts) = (self.store(), list_opts(limit, cursor));
         awaitable(py, async move {
-            Ok(PageOf::<Repository>::from_core(store.list_repositories(&opts).await?))
+            Ok(PageOf::<Repository>::from_core(
+                store.list_repositories(&opts).await?,
+            ))
         })
     }
 
@@ -466,7 +469,11 @@ impl Kova {
     fn event_async<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store();
         awaitable(py, async move {
-            Ok(Event::from(found(store.get_event(EventId(id)).await?, "event", id)?))
+            Ok(Event::from(found(
+                store.get_event(EventId(id)).await?,
+                "event",
+                id,
+            )?))
         })
     }
 

@@ -25,7 +25,12 @@ create_exception!(
     KovaError,
     "A webhook signature was missing, malformed or wrong; `.reason` says which."
 );
-create_exception!(kova, NotFoundError, KovaError, "The thing asked for does not exist.");
+create_exception!(
+    kova,
+    NotFoundError,
+    KovaError,
+    "The thing asked for does not exist."
+);
 create_exception!(
     kova,
     ConflictError,
@@ -147,12 +152,7 @@ fn build(py: Python<'_>, e: Error) -> PyErr {
     instantiate(&class, message, retryable, a)
 }
 
-fn instantiate(
-    class: &Bound<'_, PyType>,
-    message: String,
-    retryable: bool,
-    a: Attrs,
-) -> PyErr {
+fn instantiate(class: &Bound<'_, PyType>, message: String, retryable: bool, a: Attrs) -> PyErr {
     let made = (|| -> PyResult<PyErr> {
         let exc = class.call1((message.clone(),))?;
         exc.setattr("retryable", retryable)?;

@@ -18,7 +18,9 @@ pub fn runtime() -> &'static Runtime {
 
 /// Turns a panic inside Rust into an ordinary error, so it reaches Python as `KovaError`
 /// instead of pyo3's `PanicException` (a `BaseException` that `except Exception` misses).
-pub async fn catch_panics<T>(fut: impl Future<Output = kova_core::Result<T>>) -> kova_core::Result<T> {
+pub async fn catch_panics<T>(
+    fut: impl Future<Output = kova_core::Result<T>>,
+) -> kova_core::Result<T> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(panic) => Err(Error::Internal(format!(

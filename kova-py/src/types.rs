@@ -551,8 +551,14 @@ impl ReposConfig {
         });
         root.insert("repositories".into(), entries.collect());
         root.insert("sync_settings".into(), self.sync_settings.0.clone());
-        root.insert("discovery_settings".into(), self.discovery_settings.0.clone());
-        root.insert("integration_settings".into(), self.integration_settings.0.clone());
+        root.insert(
+            "discovery_settings".into(),
+            self.discovery_settings.0.clone(),
+        );
+        root.insert(
+            "integration_settings".into(),
+            self.integration_settings.0.clone(),
+        );
         serde_json::Value::Object(root)
     }
 
@@ -599,7 +605,9 @@ impl Page {
         let len = items.len() as isize;
         let i = if index < 0 { index + len } else { index };
         if i < 0 || i >= len {
-            return Err(pyo3::exceptions::PyIndexError::new_err("page index out of range"));
+            return Err(pyo3::exceptions::PyIndexError::new_err(
+                "page index out of range",
+            ));
         }
         items.get_item(i as usize)
     }
@@ -659,7 +667,7 @@ where
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, Page>> {
-        let items = PyTuple::new(py, self.items).map_err(Into::<PyErr>::into)?;
+        let items = PyTuple::new(py, self.items)?;
         Bound::new(
             py,
             Page {

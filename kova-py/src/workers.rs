@@ -46,7 +46,12 @@ pub struct Run {
 }
 
 /// Spawns `n` workers named `{prefix}-{i}` on the shared runtime.
-pub fn start(engine: &kova_core::Kova, signal: &StopSignal, n: usize, prefix: Option<String>) -> Run {
+pub fn start(
+    engine: &kova_core::Kova,
+    signal: &StopSignal,
+    n: usize,
+    prefix: Option<String>,
+) -> Run {
     let run_no = signal.runs.fetch_add(1, Ordering::Relaxed);
     // Worker names must be unique across processes sharing a store.
     let prefix = prefix.unwrap_or_else(|| format!("py-{}-{run_no}", std::process::id()));
@@ -83,9 +88,8 @@ impl Run {
     pub fn wait_blocking(mut self, py: Python<'_>) -> PyResult<()> {
         loop {
             let finished = py.detach(|| {
-                runtime().block_on(async {
-                    tokio::time::timeout(SIGNAL_CHECK, &mut self.join).await
-                })
+                runtime()
+                    .block_on(async { tokio::time::timeout(SIGNAL_CHECK, &mut self.join).await })
             });
             if let Ok(joined) = finished {
                 return joined.map_err(join_error);
@@ -118,6 +122,7 @@ impl Drop for StopOnDrop {
 }
 
 fn join_error(e: tokio::task::JoinError) -> PyErr {
-    crate::errors::to_py_err(kova_core::Error::Internal(format!("worker task failed: {e}")))
+    crate::errors::to_py_err(kova_core::Error::Internal(format!(
+        "worker task failed: {e}"
+    )))
 }
-
