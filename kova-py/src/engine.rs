@@ -196,6 +196,15 @@ impl Kova {
     }
 }
 
+/// Workers per `run_worker` call: at least one, and a sane upper bound (each holds a batch).
+fn check_concurrency(n: usize) -> PyResult<()> {
+    if (1..=1024).contains(&n) {
+        Ok(())
+    } else {
+        Err(crate::errors::invalid("concurrency", "must be between 1 and 1024"))
+    }
+}
+
 /// `Option<T>` found or a `NotFoundError`.
 fn found<T>(v: Option<T>, what: &'static str, id: impl std::fmt::Display) -> Result<T> {
     v.ok_or_else(|| Error::not_found(what, id))
@@ -353,6 +362,7 @@ impl Kova {
                 "run_worker was called from inside Kova's runtime; use run_worker_async",
             ));
         }
+        check_concurrency(concurrency)?;
         workers::start(&self.engine, &self.stop, concurrency, name).wait_blocking(py)
     }
 
@@ -364,6 +374,7 @@ impl Kova {
         concurrency: usize,
         name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        check_concurrency(concurrency)?;
         let run = workers::start(&self.engine, &self.stop, concurrency, name);
         awaitable(py, async move { run.wait().await.map(|()| PyNoneValue) })
     }

@@ -164,3 +164,11 @@ async def wait_async(fetch, ok) -> None:
             raise AssertionError("timed out")
         await asyncio.sleep(0.01)
 
+
+
+def test_run_worker_rejects_a_bad_concurrency(engine):
+    with pytest.raises(kova.InvalidInputError) as err:
+        engine.run_worker(0)
+    assert err.value.field == "concurrency"
+    with pytest.raises(kova.InvalidInputError):
+        engine.run_worker_async(5000)
