@@ -458,7 +458,11 @@ mod tests {
     #[test]
     fn error_messages_come_from_the_body() {
         // Recorded from api.github.com (octokit fixtures, errors).
-        let body = br#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}],"documentation_url":"https://docs.github.com/rest/reference/issues#create-a-label"}"#;
+        let recorded: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/rest/errors.json")).unwrap();
+        assert_eq!(recorded[0]["status"], 422);
+        let body = serde_json::to_vec(&recorded[0]["response"]).unwrap();
+        let body = body.as_slice();
         assert_eq!(
             upstream_message(body, 422),
             "Validation Failed (Label color invalid)"

@@ -72,6 +72,25 @@ impl GitHubWebhooks {
         }
     }
 
+    /// A receiver with the secret in `KOVA_GITHUB_WEBHOOK_SECRET` (or `GITHUB_WEBHOOK_SECRET`)
+    /// and, while rotating, the old one in `KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET`. With neither
+    /// set it refuses every delivery (fail closed).
+    pub fn from_env() -> Self {
+        Self::with_env_lookup(|k| std::env::var(k).ok())
+    }
+
+    fn with_env_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let current = get("KOVA_GITHUB_WEBHOOK_SECRET").or_else(|| get("GITHUB_WEBHOOK_SECRET"));
+        let previous = get("KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET");
+        GitHubWebhooks::new(
+            current
+                .into_iter()
+                .chain(previous)
+                .map(Secret::new)
+                .collect(),
+        )
+    }
+
     /// With `true` and no secret configured, accepts unsigned deliveries. For local
     /// development only: anyone who can reach the endpoint can then inject events.
     pub fn allow_unsigned(mut self, allow: bool) -> Self {

@@ -181,3 +181,21 @@ fn debug_never_shows_secrets() {
     assert!(!dbg.contains(SECRET), "{dbg}");
     assert!(dbg.contains("***"));
 }
+
+#[test]
+fn secrets_from_the_environment() {
+    let env = |k: &str| match k {
+        "GITHUB_WEBHOOK_SECRET" => Some("current".to_string()),
+        "KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET" => Some(SECRET.to_string()),
+        _ => None,
+    };
+    let r = GitHubWebhooks::with_env_lookup(env);
+    assert_eq!(r.secret_count(), 2);
+    let sig = sign(&Secret::new(SECRET), BODY);
+    assert!(receive(&r, &headers(Some(&sig)), BODY).is_ok());
+    let none = GitHubWebhooks::with_env_lookup(|_| None);
+    assert_eq!(
+        signature_error(receive(&none, &headers(Some(&sig)), BODY)),
+        SignatureError::NoSecretConfigured
+    );
+}
