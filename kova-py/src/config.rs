@@ -90,11 +90,15 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
         .or_else(|| env_var(env, &["KOVA_REPOS_CONFIG"]).map(PathBuf::from));
     let repos_config = repos_path.as_deref().map(ReposConfig::load).transpose()?;
 
+    // The server's variables: the current secret (comma-separated for several) and, while
+    // rotating, the previous one.
     let secrets: Vec<String> = match o.webhook_secrets {
         Some(list) => list,
-        None => env_var(env, &["KOVA_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"])
-            .map(|v| v.split(',').map(str::to_string).collect())
-            .unwrap_or_default(),
+        None => env_var(env, &["KOVA_GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"])
+            .into_iter()
+            .chain(env_var(env, &["KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET"]))
+            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect(),
     };
     let secrets: Vec<Secret> = secrets
         .into_iter()

@@ -12,7 +12,8 @@ from conftest import ANTHROPIC_KEY, GITHUB_TOKEN, WEBHOOK_SECRET, delivery, ping
 ENV_VARS = [
     "KOVA_DATABASE_URL", "DATABASE_URL", "KOVA_GITHUB_TOKEN", "GITHUB_TOKEN", "KOVA_GITHUB_API_URL",
     "KOVA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", "KOVA_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL",
-    "KOVA_CLAUDE_MODEL", "KOVA_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET", "KOVA_REPOS_CONFIG",
+    "KOVA_CLAUDE_MODEL", "KOVA_GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET",
+    "KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET", "KOVA_REPOS_CONFIG",
 ]
 
 REPOS_FILE = {
@@ -48,13 +49,14 @@ def test_environment_configures_what_arguments_leave_unset(clean_env, tmp_path):
     clean_env.setenv("KOVA_GITHUB_API_URL", "http://127.0.0.1:9/api/v3")
     clean_env.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
     clean_env.setenv("KOVA_CLAUDE_MODEL", "claude-haiku-4-5")
-    clean_env.setenv("GITHUB_WEBHOOK_SECRET", f"old-not-real, {WEBHOOK_SECRET}")
+    clean_env.setenv("GITHUB_WEBHOOK_SECRET", f"older-not-real, {WEBHOOK_SECRET}")
+    clean_env.setenv("KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET", "old-not-real")
     k = kova.Kova()
     assert k.store_backend == "sqlite" and (tmp_path / "env.db").exists()
     assert k.llm_configured and k.github_configured
     text = repr(k)
-    assert "webhook_secrets=2" in text and "claude-haiku-4-5" in text and "127.0.0.1:9/api/v3" in text
-    for secret in (GITHUB_TOKEN, ANTHROPIC_KEY, WEBHOOK_SECRET, "old-not-real"):
+    assert "webhook_secrets=3" in text and "claude-haiku-4-5" in text and "127.0.0.1:9/api/v3" in text
+    for secret in (GITHUB_TOKEN, ANTHROPIC_KEY, WEBHOOK_SECRET, "old-not-real", "older-not-real"):
         assert secret not in text
     assert k.ingest_webhook(*delivery("ping", ping_payload(), secret="old-not-real")).accepted
     # Arguments win over the environment; env=False ignores it entirely.

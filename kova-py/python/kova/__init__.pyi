@@ -458,8 +458,8 @@ class Kova:
     KOVA_GITHUB_TOKEN or GITHUB_TOKEN, ``github_api_url`` from KOVA_GITHUB_API_URL,
     ``anthropic_api_key`` from KOVA_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY,
     ``anthropic_base_url`` from KOVA_ANTHROPIC_BASE_URL or ANTHROPIC_BASE_URL, ``model`` from
-    KOVA_CLAUDE_MODEL, ``webhook_secrets`` from KOVA_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET
-    (comma-separated) and ``repos_config`` from KOVA_REPOS_CONFIG. Durations are seconds.
+    KOVA_CLAUDE_MODEL, ``webhook_secrets`` from KOVA_GITHUB_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET
+    (comma-separated) plus KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET while rotating and ``repos_config`` from KOVA_REPOS_CONFIG. Durations are seconds.
 
     Every operation ``op`` has an awaitable twin ``op_async``.
     """
