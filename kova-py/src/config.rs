@@ -94,11 +94,14 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
     // rotating, the previous one.
     let secrets: Vec<String> = match o.webhook_secrets {
         Some(list) => list,
-        None => env_var(env, &["KOVA_GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"])
-            .into_iter()
-            .chain(env_var(env, &["KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET"]))
-            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
-            .collect(),
+        None => env_var(
+            env,
+            &["KOVA_GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"],
+        )
+        .into_iter()
+        .chain(env_var(env, &["KOVA_GITHUB_WEBHOOK_PREVIOUS_SECRET"]))
+        .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect(),
     };
     let secrets: Vec<Secret> = secrets
         .into_iter()

@@ -23,9 +23,6 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Default of `process_pending(limit=…)`.
-const DEFAULT_PROCESS_LIMIT: usize = 100;
-
 /// The Kova engine: webhook ingest, workers, and reads over the store.
 #[pyclass(module = "kova", frozen)]
 pub struct Kova {
@@ -201,7 +198,10 @@ fn check_concurrency(n: usize) -> PyResult<()> {
     if (1..=1024).contains(&n) {
         Ok(())
     } else {
-        Err(crate::errors::invalid("concurrency", "must be between 1 and 1024"))
+        Err(crate::errors::invalid(
+            "concurrency",
+            "must be between 1 and 1024",
+        ))
     }
 }
 
@@ -332,7 +332,7 @@ impl Kova {
     // ---- workers ------------------------------------------------------------------------
 
     /// Processes up to `limit` due jobs now and reports what happened.
-    #[pyo3(signature = (limit=DEFAULT_PROCESS_LIMIT, *, worker=None))]
+    #[pyo3(signature = (limit=100, *, worker=None))]
     fn process_pending(
         &self,
         py: Python<'_>,
@@ -343,7 +343,7 @@ impl Kova {
     }
 
     /// Awaitable form of `process_pending`.
-    #[pyo3(signature = (limit=DEFAULT_PROCESS_LIMIT, *, worker=None))]
+    #[pyo3(signature = (limit=100, *, worker=None))]
     fn process_pending_async<'py>(
         &self,
         py: Python<'py>,

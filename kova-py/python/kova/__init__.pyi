@@ -18,6 +18,37 @@ from typing import (
     final,
 )
 
+__all__ = [
+    "DEFAULT_STORE",
+    "Artifact",
+    "ConfigError",
+    "ConflictError",
+    "Event",
+    "IngestResult",
+    "Interaction",
+    "InvalidInputError",
+    "Job",
+    "JobsSummary",
+    "Kova",
+    "KovaError",
+    "NotFoundError",
+    "Page",
+    "ProcessReport",
+    "RateLimitedError",
+    "RepoEntry",
+    "RepoError",
+    "ReposConfig",
+    "Repository",
+    "SignatureError",
+    "StoreError",
+    "UpstreamError",
+    "Usage",
+    "UsageTotals",
+    "__version__",
+    "parse_repos_config",
+    "verify_signature",
+]
+
 __version__: str
 DEFAULT_STORE: str
 """The store used when neither ``store=`` nor ``DATABASE_URL`` is set: ``"memory:"``."""
@@ -85,7 +116,7 @@ class Page(Generic[_T]):
     @property
     def next_cursor(self) -> Optional[str]: ...
     def __len__(self) -> int: ...
-    def __getitem__(self, index: int) -> _T: ...
+    def __getitem__(self, index: int, /) -> _T: ...
     def __iter__(self) -> Iterator[_T]: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -464,8 +495,8 @@ class Kova:
     Every operation ``op`` has an awaitable twin ``op_async``.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         store: Optional[str] = None,
         *,
         github_token: Optional[str] = None,
@@ -482,7 +513,7 @@ class Kova:
         lease: Optional[float] = None,
         max_attempts: Optional[int] = None,
         shutdown_grace: Optional[float] = None,
-    ) -> None: ...
+    ) -> Kova: ...
     @property
     def store_backend(self) -> str: ...
     @property
