@@ -16,14 +16,21 @@ const MAX_LINE: usize = 16 * 1024 * 1024;
 /// Feeds bytes, yields events.
 #[derive(Debug, Default)]
 pub(crate) struct SseParser {
-    /// Bytes of the current, unfinished line (kept as bytes: a chunk may end mid-character).
+    /// Bytes of the current line when it spans chunks (kept as bytes: a chunk may end
+    /// mid-character). Lines within one chunk are read in place, without copying.
     buf: Vec<u8>,
+    /// The previous chunk ended with `\r`: a `\n` starting the next one belongs to it.
+    pending_cr: bool,
+    fields: Fields,
+}
+
+/// The event being assembled from its field lines.
+#[derive(Debug, Default)]
+struct Fields {
     event: String,
     data: String,
     /// Whether any `data:` line arrived since the last dispatch.
     has_data: bool,
-    /// The previous chunk ended with `\r`: a `\n` starting the next one belongs to it.
-    pending_cr: bool,
     started: bool,
 }
 
@@ -41,9 +48,14 @@ impl SseParser {
             }
         }
         while let Some(i) = chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.buf.extend_from_slice(&chunk[..i]);
-            let line = std::mem::take(&mut self.buf);
-            self.line(&line, out)?;
+            let line = if self.buf.is_empty() {
+                &chunk[..i]
+            } else {
+                self.buf.extend_from_slice(&chunk[..i]);
+                &self.buf[..]
+            };
+            self.fields.line(line, out)?;
+            self.buf.clear();
             if chunk[i] == b'\r' {
                 match chunk.get(i + 1) {
                     Some(b'\n') => chunk = &chunk[i + 2..],
@@ -66,6 +78,13 @@ impl SseParser {
         Ok(())
     }
 
+    /// Whether bytes of an unfinished event are buffered (the stream ended mid-event).
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty() || self.fields.has_data
+    }
+}
+
+impl Fields {
     fn line(&mut self, mut line: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
         if !self.started {
             self.started = true;
@@ -113,11 +132,6 @@ impl SseParser {
             },
             data: std::mem::take(&mut self.data),
         });
-    }
-
-    /// Whether bytes of an unfinished event are buffered (the stream ended mid-event).
-    pub fn has_partial(&self) -> bool {
-        !self.buf.is_empty() || self.has_data
     }
 }
 

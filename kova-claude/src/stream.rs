@@ -12,19 +12,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The event names Anthropic documents; a malformed payload under one of them is an error,
-/// while anything else that does not parse is a new event type and ignored.
-const KNOWN_EVENTS: &[&str] = &[
-    "message_start",
-    "content_block_start",
-    "content_block_delta",
-    "content_block_stop",
-    "message_delta",
-    "message_stop",
-    "ping",
-    "error",
-];
-
 /// The message being streamed, as far as it has arrived.
 #[derive(Debug)]
 pub(crate) struct Assembler {
@@ -66,15 +53,10 @@ impl Assembler {
         if self.finished {
             return Ok(());
         }
-        let payload: StreamPayload = match serde_json::from_str(&ev.data) {
-            Ok(p) => p,
-            Err(e) if KNOWN_EVENTS.contains(&ev.event.as_str()) => {
-                return Err(protocol(format!("bad `{}` event: {e}", ev.event)))
-            }
-            Err(_) => return Ok(()),
-        };
+        let payload = StreamPayload::parse(&ev.event, &ev.data)
+            .map_err(|e| protocol(format!("bad `{}` event: {e}", ev.event)))?;
         match payload {
-            StreamPayload::Ping {} | StreamPayload::Unknown => {}
+            StreamPayload::Ping | StreamPayload::Unknown => {}
             StreamPayload::Error { error } => {
                 return Err(ApiFailure::from_event(error).into_error(&self.key));
             }
@@ -108,7 +90,7 @@ impl Assembler {
                     out.push_back(Ok(StreamEvent::TextDelta { text }));
                 }
             }
-            StreamPayload::ContentBlockStop {} => {}
+            StreamPayload::ContentBlockStop => {}
             StreamPayload::MessageDelta { delta, usage } => {
                 if delta.stop_reason.is_some() {
                     self.stop_reason = delta.stop_reason;
@@ -119,7 +101,7 @@ impl Assembler {
                     out.push_back(Ok(StreamEvent::Usage { usage: self.usage }));
                 }
             }
-            StreamPayload::MessageStop {} => {
+            StreamPayload::MessageStop => {
                 self.finished = true;
                 let completion = Completion {
                     id: std::mem::take(&mut self.id),
@@ -138,6 +120,12 @@ impl Assembler {
         Ok(())
     }
 }
+
+/// Longest wait for the end of the body after `message_stop`.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Most bytes read after `message_stop` before hanging up.
+const DRAIN_BYTES: usize = 64 * 1024;
 
 /// The byte stream of a 200 response, and how long it may stay silent.
 pub(crate) struct Body {
@@ -165,16 +153,40 @@ impl State {
         if let Err(e) = self.parser.feed(chunk, &mut self.events) {
             return self.fail(protocol(e.0));
         }
-        for ev in std::mem::take(&mut self.events) {
-            if let Err(e) = self.assembler.apply(&ev, &mut self.pending) {
-                return self.fail(e);
-            }
-            if self.assembler.is_finished() {
-                // Nothing after message_stop matters; do not wait for the connection to close.
-                self.done = true;
-                return;
+        // The event buffer is reused from chunk to chunk.
+        let mut events = std::mem::take(&mut self.events);
+        let mut result = Ok(());
+        for ev in events.drain(..) {
+            result = self.assembler.apply(&ev, &mut self.pending);
+            if result.is_err() || self.assembler.is_finished() {
+                break; // nothing after message_stop matters
             }
         }
+        events.clear();
+        self.events = events;
+        if let Err(e) = result {
+            self.fail(e);
+        }
+    }
+
+    /// Reads what follows `message_stop` (normally just the end of the chunked body), so the
+    /// connection goes back to the pool instead of being closed, which would cost the next
+    /// call a new TLS handshake. Bounded in time and bytes: a server that keeps talking is
+    /// simply hung up on.
+    async fn drain(&mut self) {
+        let limit = DRAIN_TIMEOUT.min(self.body.idle_timeout);
+        let bytes = &mut self.body.bytes;
+        let _ = tokio::time::timeout(limit, async {
+            let mut budget = DRAIN_BYTES;
+            while let Some(Ok(chunk)) = bytes.next().await {
+                budget = budget.saturating_sub(chunk.len());
+                if budget == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        self.done = true;
     }
 
     fn on_end(&mut self) {
@@ -208,6 +220,10 @@ pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionS
                 return Some((item, st));
             }
             if st.done {
+                return None;
+            }
+            if st.assembler.is_finished() {
+                st.drain().await;
                 return None;
             }
             let idle = st.body.idle_timeout;

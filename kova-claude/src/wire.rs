@@ -2,6 +2,7 @@
 
 use kova_core::{StopReason, Usage};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The body of `POST /v1/messages` and (without `max_tokens`, `stream`, sampling) of
 /// `POST /v1/messages/count_tokens`.
@@ -155,44 +156,116 @@ pub(crate) struct ErrorBody {
     pub message: String,
 }
 
-/// One server-sent event's JSON payload, by its `type`. Unknown types parse as `Unknown`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// One server-sent event's JSON payload.
+#[derive(Debug)]
 pub(crate) enum StreamPayload {
     MessageStart {
         message: MessageResponse,
     },
     ContentBlockStart {
-        #[serde(default)]
         content_block: Option<ContentBlock>,
     },
     ContentBlockDelta {
         delta: Delta,
     },
-    ContentBlockStop {},
+    ContentBlockStop,
     MessageDelta {
         delta: MessageDeltaBody,
-        #[serde(default)]
         usage: Option<WireUsage>,
     },
-    MessageStop {},
-    Ping {},
+    MessageStop,
+    Ping,
     Error {
         error: ErrorBody,
     },
-    #[serde(other)]
+    /// An event type this version does not know: ignored, as Anthropic's versioning asks.
     Unknown,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Delta {
     TextDelta {
         text: String,
     },
     /// `input_json_delta`, `thinking_delta`, `signature_delta`…: not answer text.
-    #[serde(other)]
     Other,
+}
+
+impl StreamPayload {
+    /// Parses an event's data by the event's name. Anthropic names every event after its
+    /// payload's `type`, so each payload is read straight into its own shape (an internally
+    /// tagged enum would buffer every event into an intermediate tree first: this is the
+    /// streaming hot path). Payloads that carry nothing (`ping`, `*_stop`) are not parsed.
+    pub fn parse(event: &str, data: &str) -> serde_json::Result<StreamPayload> {
+        #[derive(Deserialize)]
+        struct Start {
+            message: MessageResponse,
+        }
+        #[derive(Deserialize)]
+        struct BlockStart {
+            #[serde(default)]
+            content_block: Option<ContentBlock>,
+        }
+        #[derive(Deserialize)]
+        struct BlockDelta<'a> {
+            #[serde(borrow)]
+            delta: RawDelta<'a>,
+        }
+        #[derive(Deserialize)]
+        struct RawDelta<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Cow<'a, str>,
+            #[serde(default)]
+            text: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct MessageDelta {
+            delta: MessageDeltaBody,
+            #[serde(default)]
+            usage: Option<WireUsage>,
+        }
+        #[derive(Deserialize)]
+        struct Typed<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Cow<'a, str>,
+        }
+        Ok(match event {
+            "message_start" => StreamPayload::MessageStart {
+                message: serde_json::from_str::<Start>(data)?.message,
+            },
+            "content_block_start" => StreamPayload::ContentBlockStart {
+                content_block: serde_json::from_str::<BlockStart>(data)?.content_block,
+            },
+            "content_block_delta" => {
+                let d = serde_json::from_str::<BlockDelta<'_>>(data)?.delta;
+                StreamPayload::ContentBlockDelta {
+                    delta: match (d.kind.as_ref(), d.text) {
+                        ("text_delta", Some(text)) => Delta::TextDelta { text },
+                        _ => Delta::Other,
+                    },
+                }
+            }
+            "content_block_stop" => StreamPayload::ContentBlockStop,
+            "message_delta" => {
+                let d = serde_json::from_str::<MessageDelta>(data)?;
+                StreamPayload::MessageDelta {
+                    delta: d.delta,
+                    usage: d.usage,
+                }
+            }
+            "message_stop" => StreamPayload::MessageStop,
+            "ping" => StreamPayload::Ping,
+            "error" => StreamPayload::Error {
+                error: serde_json::from_str::<ErrorEnvelope>(data)?.error,
+            },
+            // Without an `event:` line, the payload's own type says what it is.
+            "message" => match serde_json::from_str::<Typed<'_>>(data) {
+                Ok(t) if t.kind != "message" => return Self::parse(&t.kind, data),
+                _ => StreamPayload::Unknown,
+            },
+            _ => StreamPayload::Unknown,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,9 +307,10 @@ mod tests {
 
     #[test]
     fn unknown_events_and_deltas_parse() {
-        let p: StreamPayload = serde_json::from_str(r#"{"type":"brand_new","x":1}"#).unwrap();
+        let p = StreamPayload::parse("brand_new", "not even json").unwrap();
         assert!(matches!(p, StreamPayload::Unknown));
-        let p: StreamPayload = serde_json::from_str(
+        let p = StreamPayload::parse(
+            "content_block_delta",
             r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
         )
         .unwrap();
@@ -246,6 +320,28 @@ mod tests {
                 delta: Delta::Other
             }
         ));
+        // Unnamed events are read by their payload's type; escapes in text are decoded.
+        let p = StreamPayload::parse(
+            "message",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b\u00e9"}}"#,
+        )
+        .unwrap();
+        match p {
+            StreamPayload::ContentBlockDelta { delta } => {
+                assert_eq!(
+                    delta,
+                    Delta::TextDelta {
+                        text: "a\"b\u{e9}".into()
+                    }
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            StreamPayload::parse("message", "{}").unwrap(),
+            StreamPayload::Unknown
+        ));
+        assert!(StreamPayload::parse("message_delta", "{").is_err());
     }
 
     #[test]

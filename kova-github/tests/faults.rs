@@ -227,6 +227,21 @@ async fn a_502_on_a_get_is_retried_with_backoff() {
 }
 
 #[tokio::test]
+async fn a_503_with_retry_after_is_retried_after_that_long() {
+    let h = harness().await;
+    h.fake.on_sequence(
+        "GET",
+        "/repos/o/r",
+        vec![
+            FakeResponse::error(503, "Service Unavailable").with_header("retry-after", "45"),
+            FakeResponse::ok(repo_json()),
+        ],
+    );
+    h.github.get_repo(&r()).await.unwrap();
+    assert_eq!(h.sleeper.sleeps(), [secs(45)]);
+}
+
+#[tokio::test]
 async fn persistent_5xx_gives_up_after_max_retries_with_growing_waits() {
     let h = harness_with(|b| {
         b.max_retries(3)
@@ -436,7 +451,7 @@ async fn concurrency_is_bounded() {
     h.fake.on(
         "GET",
         "/repos/o/r",
-        FakeResponse::ok(repo_json()).with_delay(Duration::from_millis(50)),
+        FakeResponse::ok(repo_json()).with_delay(Duration::from_millis(250)),
     );
     let calls: Vec<_> = (0..8)
         .map(|_| {

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use axum::Router;
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -101,6 +102,11 @@ impl FakeAnthropic {
             .await
             .expect("bind 127.0.0.1:0 for FakeAnthropic");
         let addr = listener.local_addr().expect("local address");
+        // Without TCP_NODELAY, each small SSE write waits for the previous one's delayed ACK
+        // (~40 ms on Linux): a stall real servers do not have.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let shared = Arc::new(Shared {
             script: Mutex::default(),
             fallback: Mutex::default(),

@@ -263,3 +263,23 @@ async fn a_stream_that_breaks_before_its_first_byte_is_retried() {
     assert_eq!(fake.requests().len(), 3);
     assert_eq!(sleeper.sleeps().len(), 2);
 }
+
+#[tokio::test]
+async fn a_finished_stream_ends_without_waiting_for_a_lingering_server() {
+    // The server sends message_stop and then keeps the connection open: `Done` arrives at once
+    // and the stream ends within the bounded drain, not at the idle timeout.
+    let (fake, _sleeper, claude) = setup().await;
+    let events = stream_events(&["done"], "end_turn", usage());
+    fake.push(FakeResponse::sse(vec![
+        Chunk::Bytes(Bytes::from(encode_sse(&events))),
+        Chunk::Delay(Duration::from_secs(30)),
+    ]));
+    let started = std::time::Instant::now();
+    let out = collect(&claude).await;
+    assert_eq!(done(&out).text, "done");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -268,8 +268,9 @@ impl Inner {
     }
 
     async fn pause_before_retry(&self, retries: &mut u32, after: Option<Duration>) {
+        // A server that says when to come back is believed, within the rate-limit patience.
         let wait = after
-            .map(|a| a.min(self.limits.backoff_max))
+            .map(|a| a.min(self.limits.max_rate_limit_wait))
             .unwrap_or_else(|| {
                 backoff(self.limits.backoff_base, self.limits.backoff_max, *retries)
             });

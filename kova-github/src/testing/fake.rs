@@ -371,9 +371,17 @@ async fn handle(
         let response = chosen.unwrap_or_else(not_found);
         let response = match (response.etag(), if_none_match) {
             (Some(etag), Some(inm)) if etag == inm && (200..300).contains(&response.status) => {
+                // A 304 has no body, and no `Link` either: clients must remember it.
+                let headers = response
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k != "link" && k != "content-type")
+                    .cloned()
+                    .collect();
                 FakeResponse {
                     status: 304,
                     body: Bytes::new(),
+                    headers,
                     ..response
                 }
             }

@@ -1,5 +1,5 @@
 //! GitHub webhooks: signature verification and envelope reading, as a
-//! [`WebhookReceiver`](kova_core::WebhookReceiver).
+//! [`WebhookReceiver`].
 //!
 //! ```
 //! use kova_github::webhook::{sign, GitHubWebhooks};
