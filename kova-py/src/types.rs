@@ -616,6 +616,18 @@ impl Page {
         Ok(self.items.bind(py).try_iter()?.into_any())
     }
 
+    /// `Page[Event]` works at run time too, as the stubs declare `Page` generic.
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        py.import("types")?
+            .getattr("GenericAlias")?
+            .call1((cls, item))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Page(items={}, next_cursor={})",

@@ -161,3 +161,9 @@ def test_wrong_argument_types_raise_type_error(engine):
         engine.event("1")
     with pytest.raises(OverflowError):
         engine.events(limit=-1)
+
+
+def test_page_is_generic_at_run_time_too(engine):
+    alias = kova.Page[kova.Event]
+    assert alias.__origin__ is kova.Page and alias.__args__ == (kova.Event,)
+    assert isinstance(engine.events(), kova.Page)
