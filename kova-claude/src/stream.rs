@@ -9,8 +9,12 @@ use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use kova_core::{Completion, CompletionStream, Error, Result, StreamEvent, Usage};
 use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Poll};
 use std::time::Duration;
+use tokio::time::{Instant, Sleep};
 
 /// The message being streamed, as far as it has arrived.
 #[derive(Debug)]
@@ -127,6 +131,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// Most bytes read after `message_stop` before hanging up.
 const DRAIN_BYTES: usize = 64 * 1024;
 
+/// `from + d`, saturating far in the future (a "never" timeout must not overflow).
+fn after(from: Instant, d: Duration) -> Instant {
+    from.checked_add(d)
+        .unwrap_or_else(|| from + Duration::from_secs(30 * 365 * 86_400))
+}
+
 /// The byte stream of a 200 response, and how long it may stay silent.
 pub(crate) struct Body {
     pub bytes: BoxStream<'static, reqwest::Result<Bytes>>,
@@ -135,6 +145,10 @@ pub(crate) struct Body {
 
 struct State {
     body: Body,
+    /// Fires at most once per idle period: re-armed from `last_chunk` when it fires, instead
+    /// of a new timer per chunk (each of which would re-register with the timer driver).
+    idle_timer: Pin<Box<Sleep>>,
+    last_chunk: Instant,
     parser: SseParser,
     assembler: Assembler,
     events: Vec<SseEvent>,
@@ -167,6 +181,26 @@ impl State {
         if let Err(e) = result {
             self.fail(e);
         }
+    }
+
+    /// The body's next item, or `None` when it stayed silent for the idle timeout.
+    async fn next_chunk(&mut self) -> Option<Option<reqwest::Result<Bytes>>> {
+        let idle = self.body.idle_timeout;
+        poll_fn(|cx| {
+            if let Poll::Ready(item) = self.body.bytes.poll_next_unpin(cx) {
+                self.last_chunk = Instant::now();
+                return Poll::Ready(Some(item));
+            }
+            loop {
+                ready!(self.idle_timer.as_mut().poll(cx));
+                let deadline = after(self.last_chunk, idle);
+                if Instant::now() >= deadline {
+                    return Poll::Ready(None);
+                }
+                self.idle_timer.as_mut().reset(deadline);
+            }
+        })
+        .await
     }
 
     /// Reads what follows `message_stop` (normally just the end of the chunked body), so the
@@ -206,7 +240,10 @@ impl State {
 /// that ends it (an `error` event, a broken connection, a silent connection, a truncated
 /// stream).
 pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionStream {
+    let now = Instant::now();
     let state = State {
+        idle_timer: Box::pin(tokio::time::sleep_until(after(now, body.idle_timeout))),
+        last_chunk: now,
         body,
         parser: SseParser::default(),
         assembler,
@@ -226,15 +263,14 @@ pub(crate) fn completion_stream(body: Body, assembler: Assembler) -> CompletionS
                 st.drain().await;
                 return None;
             }
-            let idle = st.body.idle_timeout;
-            match tokio::time::timeout(idle, st.body.bytes.next()).await {
-                Err(_) => st.fail(timeout()),
-                Ok(None) => st.on_end(),
-                Ok(Some(Err(e))) => {
+            match st.next_chunk().await {
+                None => st.fail(timeout()),
+                Some(None) => st.on_end(),
+                Some(Some(Err(e))) => {
                     let err = transport_error(&e, &st.assembler.key);
                     st.fail(err)
                 }
-                Ok(Some(Ok(chunk))) => st.on_chunk(&chunk),
+                Some(Some(Ok(chunk))) => st.on_chunk(&chunk),
             }
         }
     })

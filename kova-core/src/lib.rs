@@ -8,6 +8,7 @@
 //! With the `testing` feature, [`testing`] holds the Store conformance suite every backend
 //! runs, and test doubles: `ScriptedLlm`, `FakeSource`, `ManualClock`.
 
+pub mod artifacts;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -17,12 +18,17 @@ pub mod model;
 pub mod provider;
 pub mod source;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod webhook;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use artifacts::{
+    supported_types, AnalyzeRequest, ArtifactRequest, ArtifactService, CommandRequest,
+    CommandResponse, GeneratedArtifact, RepoSyncer, ScanOptions, ScanReport, SupportedTypes,
+};
 pub use engine::{EngineSettings, IngestOutcome, Kova, KovaBuilder, ProcessReport};
 pub use error::{BoxError, Error, Result, SignatureError};
 pub use handler::{EventHandler, HandlerContext, HandlerOutcome};
@@ -38,6 +44,9 @@ pub use source::{
 pub use store::{
     ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
     StoreCapabilities, StoreExt,
+};
+pub use sync::{
+    AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncServiceBuilder, SyncStage,
 };
 #[cfg(feature = "tokio")]
 pub use time::TokioSleeper;

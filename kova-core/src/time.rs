@@ -1,7 +1,7 @@
 //! Time as the engine sees it: one timestamp type, an injectable clock and an injectable
 //! sleeper, so tests and stores never depend on the wall clock or on real waiting.
 
-use futures::future::BoxFuture;
+use async_trait::async_trait;
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -24,11 +24,12 @@ impl Clock for SystemClock {
     }
 }
 
-/// How the engine waits (backoff, polling, lease renewal). Injected so kova-core needs no
-/// runtime and tests can record waits instead of waiting.
+/// How the engine waits (backoff, polling, lease renewal, sync retries and schedules).
+/// Injected so kova-core needs no runtime and tests can record waits instead of waiting.
+#[async_trait]
 pub trait Sleeper: Send + Sync + Debug + 'static {
-    /// Completes after `duration`.
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    /// Completes after `duration`. Dropping the future cancels the wait.
+    async fn sleep(&self, duration: Duration);
 }
 
 /// A [`Sleeper`] on tokio's timer (feature `tokio`).
@@ -37,9 +38,10 @@ pub trait Sleeper: Send + Sync + Debug + 'static {
 pub struct TokioSleeper;
 
 #[cfg(feature = "tokio")]
+#[async_trait]
 impl Sleeper for TokioSleeper {
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await
     }
 }
 

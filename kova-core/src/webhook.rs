@@ -36,6 +36,18 @@ impl HeaderSource for [(&str, &str)] {
     }
 }
 
+impl<const N: usize> HeaderSource for [(&str, &str); N] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl HeaderSource for Vec<(&str, &str)> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
 impl HeaderSource for HashMap<String, String> {
     fn header(&self, name: &str) -> Option<&str> {
         self.get(name).map(String::as_str).or_else(|| {
@@ -96,5 +108,10 @@ mod tests {
         m.insert("x-github-delivery".to_string(), "abc".to_string());
         assert_eq!(m.header("X-GitHub-Delivery"), Some("abc"));
         assert_eq!(m.header("missing"), None);
+        let arr = [("X-Hub-Signature-256", "sha256=00")];
+        let dynamic: &dyn HeaderSource = &arr;
+        assert_eq!(dynamic.header("x-hub-signature-256"), Some("sha256=00"));
+        let v: Vec<(&str, &str)> = vec![("a", "b")];
+        assert_eq!(v.header("A"), Some("b"));
     }
 }

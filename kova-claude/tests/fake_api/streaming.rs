@@ -283,3 +283,24 @@ async fn a_finished_stream_ends_without_waiting_for_a_lingering_server() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_slow_but_steady_stream_is_not_cut_off() {
+    // Silent for at most 100 ms at a time, 700 ms in all: the 250 ms idle limit is per silence.
+    let fake = FakeAnthropic::start().await;
+    let sleeper = RecordingSleeper::default();
+    let claude = builder(&fake, &sleeper)
+        .stream_idle_timeout(Duration::from_millis(250))
+        .build()
+        .unwrap();
+    let events = stream_events(&["a", "b", "c", "d"], "end_turn", usage());
+    let mut chunks = Vec::new();
+    for e in &events {
+        chunks.push(Chunk::Delay(Duration::from_millis(70)));
+        chunks.push(Chunk::Bytes(Bytes::from(encode_sse(std::slice::from_ref(
+            e,
+        )))));
+    }
+    fake.push(FakeResponse::sse(chunks));
+    assert_eq!(done(&collect(&claude).await).text, "abcd");
+}

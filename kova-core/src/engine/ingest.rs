@@ -44,13 +44,15 @@ impl Kova {
     }
 
     /// [`receive`](Kova::receive) then [`ingest`](Kova::ingest): the whole webhook hot path.
-    pub async fn ingest_request(
+    /// Verification runs before the future is returned, so the future holds no borrowed
+    /// headers and can be sent between threads.
+    pub fn ingest_request(
         &self,
         headers: &dyn HeaderSource,
         body: Bytes,
-    ) -> Result<IngestOutcome> {
-        let delivery = self.receive(headers, body)?;
-        self.ingest(delivery).await
+    ) -> impl std::future::Future<Output = Result<IngestOutcome>> + Send + '_ {
+        let delivery = self.receive(headers, body);
+        async move { self.ingest(delivery?).await }
     }
 
     /// Records a verified delivery and the job of the first handler that accepts it, atomically

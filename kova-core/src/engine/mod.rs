@@ -170,6 +170,11 @@ impl Kova {
         &self.inner.settings
     }
 
+    /// Whether a webhook receiver is configured (otherwise webhooks are refused).
+    pub fn has_receiver(&self) -> bool {
+        self.inner.receiver.is_some()
+    }
+
     /// The registered handlers, in matching order.
     pub fn handlers(&self) -> &[Arc<dyn EventHandler>] {
         &self.inner.handlers

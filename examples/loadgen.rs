@@ -1,0 +1,261 @@
+//! Webhook load generator: replays signed real GitHub payloads with fresh delivery ids over
+//! N keep-alive connections and reports throughput and latency percentiles.
+//!
+//! ```sh
+//! cargo run --release --example loadgen -- --url http://127.0.0.1:8000/webhooks/github \
+//!     --secret "$GITHUB_WEBHOOK_SECRET" --connections 64 --duration 15s
+//! ```
+//!
+//! Options: `--payloads DIR` (default: the vendored `@octokit/webhooks-examples` subset, files
+//! named `<event>.<action>.json`), `--requests N` (stop after N), `--duplicate-every N` (every
+//! Nth request repeats an earlier delivery id, to exercise deduplication), `--json` (one JSON
+//! line of results). Every request is bounded by the duration and count; it sends only to the
+//! URL given.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Payload {
+    event: String,
+    body: bytes::Bytes,
+    signature: String,
+}
+
+struct Args {
+    url: String,
+    secret: String,
+    connections: usize,
+    duration: Duration,
+    payloads: PathBuf,
+    requests: Option<u64>,
+    duplicate_every: Option<u64>,
+    json: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().map_err(|_| format!("bad duration '{s}'"))?;
+    Ok(Duration::from_secs_f64(match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        _ => return Err(format!("bad duration unit in '{s}' (use ms, s or m)")),
+    }))
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        url: "http://127.0.0.1:8000/webhooks/github".into(),
+        secret: std::env::var("GITHUB_WEBHOOK_SECRET").unwrap_or_default(),
+        connections: 64,
+        duration: Duration::from_secs(15),
+        payloads: PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/kova-github/tests/fixtures/webhooks"
+        )),
+        requests: None,
+        duplicate_every: None,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = val()?,
+            "--secret" => a.secret = val()?,
+            "--connections" => a.connections = val()?.parse().map_err(|_| "bad --connections")?,
+            "--duration" => a.duration = parse_duration(&val()?)?,
+            "--payloads" => a.payloads = PathBuf::from(val()?),
+            "--requests" => a.requests = Some(val()?.parse().map_err(|_| "bad --requests")?),
+            "--duplicate-every" => {
+                a.duplicate_every = Some(val()?.parse().map_err(|_| "bad --duplicate-every")?)
+            }
+            "--json" => a.json = true,
+            "-h" | "--help" => {
+                println!("usage: loadgen [--url URL] [--secret S] [--connections N] [--duration 15s] [--payloads DIR] [--requests N] [--duplicate-every N] [--json]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if a.secret.is_empty() {
+        return Err("give --secret (or set GITHUB_WEBHOOK_SECRET)".into());
+    }
+    if a.connections == 0 {
+        return Err("--connections must be at least 1".into());
+    }
+    Ok(a)
+}
+
+fn load_payloads(dir: &PathBuf, secret: &str) -> Result<Vec<Payload>, String> {
+    let mut out = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".json") {
+            continue;
+        }
+        // `<event>.<action>.json`, or `ghes-<version>.<event>.<action>.json` for the
+        // Enterprise Server variants.
+        let mut parts = name.split('.');
+        let mut event = parts.next().unwrap_or("");
+        if event.starts_with("ghes-") {
+            event = parts.next().unwrap_or("");
+        }
+        let event = event.to_string();
+        let body = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+        mac.update(&body);
+        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        out.push(Payload {
+            event,
+            body: body.into(),
+            signature,
+        });
+    }
+    if out.is_empty() {
+        return Err(format!("no *.json payloads in {}", dir.display()));
+    }
+    Ok(out)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(2);
+        }
+    };
+    let payloads = match load_payloads(&args.payloads, &args.secret) {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(2);
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let run = format!("{:x}", chrono::Utc::now().timestamp_micros());
+    let sent = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + args.duration;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for conn in 0..args.connections {
+        let (client, payloads, sent, url, run) = (
+            client.clone(),
+            payloads.clone(),
+            sent.clone(),
+            args.url.clone(),
+            run.clone(),
+        );
+        let (limit, dup) = (args.requests, args.duplicate_every);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
+            let mut errors = 0u64;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let seq = sent.fetch_add(1, Ordering::Relaxed);
+                if limit.is_some_and(|l| seq >= l) {
+                    break;
+                }
+                let p = &payloads[(seq as usize) % payloads.len()];
+                // Every Nth request repeats this connection's previous delivery id.
+                let id_n = match dup {
+                    Some(d) if d > 0 && n > 0 && seq % d == 0 => n - 1,
+                    _ => n,
+                };
+                let delivery = format!("{run}-{conn}-{id_n}");
+                n += 1;
+                let t = Instant::now();
+                let res = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("user-agent", "GitHub-Hookshot/kova-loadgen")
+                    .header("x-github-event", &p.event)
+                    .header("x-github-delivery", &delivery)
+                    .header("x-github-hook-id", "1")
+                    .header("x-hub-signature-256", &p.signature)
+                    .body(p.body.clone())
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        *statuses.entry(status).or_default() += 1;
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            (latencies, statuses, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, s, e) = t.await.expect("task");
+        latencies.extend(l);
+        for (k, v) in s {
+            *statuses.entry(k).or_default() += v;
+        }
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let total = latencies.len() as u64;
+    let non_2xx: u64 = statuses
+        .iter()
+        .filter(|(s, _)| !(200..300).contains(*s))
+        .map(|(_, n)| n)
+        .sum();
+    let rps = total as f64 / elapsed;
+    let (p50, p99, p999, max) = (
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+        latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"requests": total, "seconds": elapsed, "rps": rps, "p50_ms": p50, "p99_ms": p99,
+                "p999_ms": p999, "max_ms": max, "non_2xx": non_2xx, "errors": errors, "statuses": statuses})
+        );
+    } else {
+        println!(
+            "{total} requests in {elapsed:.2}s over {} connections: {rps:.0} req/s",
+            args.connections
+        );
+        println!("latency ms: p50 {p50:.3}  p99 {p99:.3}  p99.9 {p999:.3}  max {max:.3}");
+        println!("statuses: {statuses:?}  non-2xx: {non_2xx}  transport errors: {errors}");
+    }
+    if errors > 0 || non_2xx > 0 {
+        std::process::exit(1);
+    }
+}
