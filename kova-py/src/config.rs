@@ -2,9 +2,12 @@
 //! variables the server reads, explicit arguments first.
 
 use kova_claude::Anthropic;
+use kova_core::artifacts::ArtifactService;
 use kova_core::config::ReposConfig;
 use kova_core::handlers::{HandlerSettings, Respond};
+use kova_core::sync::SyncService;
 use kova_core::{EngineSettings, Error, Result, Store, TokioSleeper};
+use kova_core::{LlmProvider, SourceHost, SystemClock};
 use kova_github::{GitHub, GitHubWebhooks, Secret};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +51,8 @@ pub struct Summary {
 /// A built engine and what else the bindings keep.
 pub struct Built {
     pub engine: kova_core::Kova,
+    pub artifacts: Arc<ArtifactService>,
+    pub sync: Option<SyncService>,
     pub summary: Summary,
 }
 
@@ -178,8 +183,34 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
         model: llm.as_ref().map(|l| l.model().to_string()),
         webhook_secrets: receiver.secret_count(),
         allow_unsigned_webhooks: o.allow_unsigned_webhooks,
-        repos_config: repos_path,
+        repos_config: repos_path.clone(),
     };
+
+    let github: Option<Arc<dyn SourceHost>> = github.map(|g| Arc::new(g) as Arc<dyn SourceHost>);
+    let llm: Option<Arc<dyn LlmProvider>> = llm.map(|l| Arc::new(l) as Arc<dyn LlmProvider>);
+    let mut artifacts = ArtifactService::new(
+        store.clone(),
+        llm.clone(),
+        github.clone(),
+        Arc::new(SystemClock),
+    );
+    if let Some(c) = &repos_config {
+        artifacts = artifacts.with_repos_config(c.clone());
+    }
+    // Sync needs a source host; the repositories file, when given, is what it tracks (and
+    // where `add_repository` writes).
+    let sync = github.clone().map(|source| {
+        let mut b = SyncService::builder(store.clone(), source)
+            .with_llm(llm.clone())
+            .with_sleeper(Arc::new(TokioSleeper));
+        if let Some(c) = &repos_config {
+            b = b.with_config(c.clone(), repos_path.clone());
+        }
+        b.build()
+    });
+    if let Some(s) = &sync {
+        artifacts = artifacts.with_syncer(Arc::new(s.clone()));
+    }
 
     let mut builder = kova_core::Kova::builder(store)
         .receiver(Arc::new(receiver))
@@ -187,13 +218,15 @@ pub fn build(o: Options, store: Arc<dyn Store>) -> Result<Built> {
         .settings(settings)
         .default_handlers(handler_settings);
     if let Some(g) = github {
-        builder = builder.source(Arc::new(g));
+        builder = builder.source(g);
     }
     if let Some(l) = llm {
-        builder = builder.llm(Arc::new(l));
+        builder = builder.llm(l);
     }
     Ok(Built {
         engine: builder.build()?,
+        artifacts: Arc::new(artifacts),
+        sync,
         summary,
     })
 }

@@ -12,6 +12,7 @@ use crate::types::{
 };
 use crate::workers::{self, StopSignal};
 use bytes::Bytes;
+use kova_core::artifacts::ArtifactService;
 use kova_core::{
     ArtifactFilter, ArtifactId, ArtifactKind, Error, EventFilter, EventId, EventStatus,
     InteractionFilter, JobFilter, JobStatus, ListOptions, Result, Store,
@@ -26,7 +27,9 @@ use std::sync::Arc;
 /// The Kova engine: webhook ingest, workers, and reads over the store.
 #[pyclass(module = "kova", frozen)]
 pub struct Kova {
-    engine: kova_core::Kova,
+    pub(crate) engine: kova_core::Kova,
+    pub(crate) artifacts: Arc<ArtifactService>,
+    pub(crate) sync: Option<kova_core::sync::SyncService>,
     summary: Summary,
     stop: StopSignal,
 }
@@ -265,6 +268,8 @@ impl Kova {
         })?;
         Ok(Kova {
             engine: built.engine,
+            artifacts: built.artifacts,
+            sync: built.sync,
             summary: built.summary,
             stop: StopSignal::default(),
         })

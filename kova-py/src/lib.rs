@@ -5,10 +5,13 @@
 //! `__init__.pyi`). Logic stays in the Rust crates; this crate converts arguments, results and
 //! errors, and runs the engine on one shared tokio runtime.
 
+mod ai;
 mod config;
 mod convert;
 mod engine;
 mod errors;
+mod reports;
+mod repos;
 mod runtime;
 mod types;
 mod workers;
@@ -78,6 +81,15 @@ fn _kova(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::RepoError>()?;
     m.add_class::<types::RepoEntry>()?;
     m.add_class::<types::ReposConfig>()?;
+    m.add_class::<reports::GeneratedArtifact>()?;
+    m.add_class::<reports::SyncReport>()?;
+    m.add_class::<reports::RepoSyncResult>()?;
+    m.add_class::<reports::SyncTotals>()?;
+    m.add_class::<reports::SyncProgress>()?;
+    m.add_class::<reports::DiscoverReport>()?;
+    m.add_class::<reports::AddOutcome>()?;
+    m.add_class::<reports::CommandResponse>()?;
+    m.add_class::<reports::ScanReport>()?;
     m.add_function(wrap_pyfunction!(verify_signature, m)?)?;
     m.add_function(wrap_pyfunction!(parse_repos_config, m)?)?;
     Ok(())

@@ -85,6 +85,24 @@ where
     })
 }
 
+/// Like [`awaitable`] for futures that fail with a Python exception of their own (e.g. one a
+/// callback raised).
+pub fn awaitable_py<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(r) => r,
+            Err(panic) => Err(to_py_err(Error::Internal(format!(
+                "a Rust panic was caught: {}",
+                panic_message(&*panic)
+            )))),
+        }
+    })
+}
+
 /// Python's `None` as an awaitable's result (pyo3 turns `()` into an empty tuple).
 #[derive(Debug, Clone, Copy)]
 pub struct PyNoneValue;

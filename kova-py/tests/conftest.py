@@ -8,6 +8,7 @@ obviously fake value.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -170,8 +171,42 @@ class FakeGitHub(FakeServer):
     def __init__(self) -> None:
         self.pr_files: Dict[str, List[Dict[str, Any]]] = {}
         self.repos: Dict[str, Dict[str, Any]] = {}
+        self.heads: Dict[str, str] = {}
+        self.files: Dict[str, Dict[str, str]] = {}
         self.fail_with: Optional[Tuple[int, Dict[str, str], Dict[str, Any]]] = None
         super().__init__(FakeGitHub._route)
+
+    def add_repo(self, full_name: str, files: Dict[str, str], head: str = "c" * 40, **meta: Any) -> None:
+        """A repository with a default branch at `head` holding `files`."""
+        repo = repo_payload(full_name)
+        repo.update(
+            private=False, archived=False, fork=False, stargazers_count=5, forks_count=1,
+            subscribers_count=2, watchers_count=5, open_issues_count=0, size=12,
+            pushed_at="2026-11-01T10:00:00Z", updated_at="2026-11-01T10:00:00Z",
+            html_url=f"https://github.com/{full_name}",
+        )
+        repo.update(meta)
+        self.repos[full_name] = repo
+        self.heads[full_name] = head
+        self.files[full_name] = dict(files)
+
+    def _cached(self, req: Recorded, value: Any, base: Dict[str, str]) -> Tuple[int, Dict[str, str], bytes]:
+        etag = '"' + hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest() + '"'
+        if req.headers.get("if-none-match") == etag:
+            return 304, {**base, "ETag": etag}, b""
+        return _json(200, value, **base, ETag=etag)
+
+    def _paged(self, req: Recorded, items: List[Any], base: Dict[str, str]) -> Tuple[int, Dict[str, str], bytes]:
+        page = int(req.query.get("page", ["1"])[0])
+        chunk = items[page - 1 : page]  # one per page, so the client must follow Link
+        headers = dict(base)
+        if page < len(items):
+            query = "&".join(f"{k}={v[0]}" for k, v in req.query.items() if k != "page")
+            headers["Link"] = (
+                f'<{self.url}{req.path}?{query}&page={page + 1}>; rel="next", '
+                f'<{self.url}{req.path}?{query}&page={len(items)}>; rel="last"'
+            )
+        return _json(200, chunk, **headers)
 
     def _route(self, req: Recorded) -> Tuple[int, Dict[str, str], bytes]:
         base = {
@@ -201,14 +236,44 @@ class FakeGitHub(FakeServer):
                 last = f"{self.url}{req.path}?per_page=100&page={len(files)}"
                 headers["Link"] = f'<{nxt}>; rel="next", <{last}>; rel="last"'
             return _json(200, chunk, **headers)
-        if len(parts) == 3 and parts[0] == "repos":
-            repo = self.repos.get(f"{parts[1]}/{parts[2]}")
+        if len(parts) == 2 and parts[0] == "users":
+            return _json(200, {"login": parts[1], "type": "Organization"}, **base)
+        if len(parts) == 3 and parts[0] == "orgs" and parts[2] == "repos":
+            owned = [r for n, r in sorted(self.repos.items()) if n.split("/")[0] == parts[1]]
+            return self._paged(req, owned, base)
+        if parts == ["search", "repositories"]:
+            return _json(200, {"total_count": 0, "incomplete_results": False, "items": []}, **base)
+        if len(parts) >= 3 and parts[0] == "repos":
+            name = f"{parts[1]}/{parts[2]}"
+            repo = self.repos.get(name)
             if repo is None:
-                return _json(404, {"message": "Not Found"}, **base)
-            etag = '"' + hashlib.sha1(json.dumps(repo).encode()).hexdigest() + '"'
-            if req.headers.get("if-none-match") == etag:
-                return 304, {**base, "ETag": etag}, b""
-            return _json(200, repo, **base, ETag=etag)
+                return _json(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, **base)
+            rest = parts[3:]
+            files = self.files[name]
+            head = self.heads[name]
+            if not rest:
+                return self._cached(req, repo, base)
+            if rest == ["commits"]:
+                commit = {"sha": head, "commit": {"message": "Update", "author": {"name": "Octo", "date": "2026-11-01T10:00:00Z"}}}
+                return self._cached(req, [commit], base)
+            if rest[:2] == ["git", "trees"]:
+                tree = [
+                    {"path": p, "mode": "100644", "type": "blob", "sha": hashlib.sha1(c.encode()).hexdigest(), "size": len(c)}
+                    for p, c in sorted(files.items())
+                ]
+                return self._cached(req, {"sha": head, "url": "", "tree": tree, "truncated": False}, base)
+            if rest == ["languages"]:
+                return self._cached(req, {"Rust": 4096, "Python": 512}, base)
+            if rest[0] == "contents":
+                path = "/".join(rest[1:])
+                if path not in files:
+                    return _json(404, {"message": "Not Found"}, **base)
+                content = files[path].encode()
+                return self._cached(req, {
+                    "type": "file", "encoding": "base64", "size": len(content), "name": path.split("/")[-1],
+                    "path": path, "sha": hashlib.sha1(content).hexdigest(),
+                    "content": base64.encodebytes(content).decode(),
+                }, base)
         return _json(404, {"message": "Not Found"}, **base)
 
 

@@ -5,6 +5,7 @@ import os
 from typing import (
     Any,
     Awaitable,
+    Callable,
     Generic,
     Iterable,
     Iterator,
@@ -20,10 +21,14 @@ from typing import (
 
 __all__ = [
     "DEFAULT_STORE",
+    "AddOutcome",
     "Artifact",
+    "CommandResponse",
     "ConfigError",
     "ConflictError",
+    "DiscoverReport",
     "Event",
+    "GeneratedArtifact",
     "IngestResult",
     "Interaction",
     "InvalidInputError",
@@ -37,16 +42,21 @@ __all__ = [
     "RateLimitedError",
     "RepoEntry",
     "RepoError",
+    "RepoSyncResult",
     "ReposConfig",
     "Repository",
+    "ScanReport",
     "SignatureError",
     "StoreError",
+    "SyncProgress",
+    "SyncReport",
+    "SyncTotals",
     "UpstreamError",
     "Usage",
     "UsageTotals",
-    "__version__",
     "parse_repos_config",
     "verify_signature",
+    "__version__",
 ]
 
 __version__: str
@@ -119,6 +129,8 @@ class Page(Generic[_T]):
     def __getitem__(self, index: int, /) -> _T: ...
     def __iter__(self) -> Iterator[_T]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    @classmethod
+    def __class_getitem__(cls, item: Any) -> Any: ...
 
 @final
 class Usage:
@@ -464,6 +476,214 @@ class ReposConfig:
         """The file's text in its original format."""
     def to_dict(self) -> dict[str, Any]: ...
 
+# ---- service results --------------------------------------------------------------------
+
+@final
+class GeneratedArtifact:
+    """A generated or analysed artifact; ``replayed`` when an earlier request with the same
+    idempotency key produced it and no LLM call was made."""
+
+    @property
+    def artifact(self) -> Artifact: ...
+    @property
+    def replayed(self) -> bool: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class CommandResponse:
+    """The answer to an AI command."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def answer(self) -> str: ...
+    @property
+    def repository(self) -> Optional[str]: ...
+    @property
+    def files_used(self) -> List[dict[str, Any]]: ...
+    @property
+    def data(self) -> _JSON: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def usage(self) -> Usage: ...
+    @property
+    def cost_usd(self) -> Optional[float]: ...
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def interaction_id(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class ScanReport:
+    """What a scan of a repository or a local directory found."""
+
+    @property
+    def target(self) -> dict[str, Any]: ...
+    @property
+    def file_count(self) -> int: ...
+    @property
+    def directory_count(self) -> int: ...
+    @property
+    def total_bytes(self) -> int: ...
+    @property
+    def languages(self) -> dict[str, dict[str, int]]: ...
+    @property
+    def host_languages(self) -> Optional[dict[str, int]]: ...
+    @property
+    def manifests(self) -> List[dict[str, Any]]: ...
+    @property
+    def files(self) -> List[dict[str, Any]]: ...
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def notes(self) -> List[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SyncTotals:
+    """Counts of a sync run."""
+
+    @property
+    def repos(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def missing(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RepoSyncResult:
+    """One repository's sync."""
+
+    @property
+    def repo(self) -> str: ...
+    @property
+    def outcome(self) -> str:
+        """"updated", "unchanged", "missing" or "failed"."""
+    @property
+    def status(self) -> str: ...
+    @property
+    def sync_log_id(self) -> Optional[int]: ...
+    @property
+    def joined(self) -> bool: ...
+    @property
+    def started_at(self) -> datetime.datetime: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def files(self) -> int: ...
+    @property
+    def manifests(self) -> int: ...
+    @property
+    def tree_truncated(self) -> bool: ...
+    @property
+    def head_sha(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def summary(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def summary_artifact_id(self) -> Optional[int]: ...
+    @property
+    def analysis(self) -> Optional[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SyncReport:
+    """The result of a sync run."""
+
+    @property
+    def started_at(self) -> datetime.datetime: ...
+    @property
+    def finished_at(self) -> datetime.datetime: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def results(self) -> List[RepoSyncResult]: ...
+    @property
+    def skipped(self) -> List[dict[str, Any]]: ...
+    @property
+    def totals(self) -> SyncTotals: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SyncProgress:
+    """One step of one repository's sync, passed to a ``progress`` callback."""
+
+    @property
+    def repo(self) -> str: ...
+    @property
+    def stage(self) -> str:
+        """"started", "joined", "metadata", "unchanged", "tree", "manifests", "analysis",
+        "retrying", "done" or "failed"."""
+    @property
+    def at(self) -> datetime.datetime: ...
+    @property
+    def files(self) -> Optional[int]: ...
+    @property
+    def truncated(self) -> Optional[bool]: ...
+    @property
+    def count(self) -> Optional[int]: ...
+    @property
+    def attempt(self) -> Optional[int]: ...
+    @property
+    def wait_ms(self) -> Optional[int]: ...
+    @property
+    def outcome(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class DiscoverReport:
+    """What discovery found."""
+
+    @property
+    def owner(self) -> str: ...
+    @property
+    def pattern(self) -> Optional[str]: ...
+    @property
+    def scanned(self) -> int: ...
+    @property
+    def matched(self) -> List[dict[str, Any]]: ...
+    @property
+    def new(self) -> List[str]: ...
+    @property
+    def added(self) -> List[str]: ...
+    @property
+    def add_errors(self) -> List[Tuple[str, str]]: ...
+    @property
+    def topics(self) -> List[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class AddOutcome:
+    """The result of adding a repository."""
+
+    @property
+    def repository(self) -> Repository: ...
+    @property
+    def found(self) -> bool: ...
+    @property
+    def existed(self) -> bool: ...
+    @property
+    def saved_config(self) -> bool: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 # ---- functions --------------------------------------------------------------------------
 
 def verify_signature(
@@ -650,3 +870,172 @@ class Kova:
     def repo_errors_async(
         self, *, repo: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None
     ) -> Awaitable[Page[RepoError]]: ...
+
+    # sync (needs GitHub)
+    def sync(
+        self,
+        repos: Optional[Sequence[str]] = None,
+        *,
+        include_analysis: bool = False,
+        force: bool = False,
+        progress: Optional[Callable[[SyncProgress], object]] = None,
+    ) -> SyncReport:
+        """Syncs the enabled repositories (or ``repos``); ``progress`` runs in this thread.
+        Ctrl-C or an exception from ``progress`` stops the sync and is re-raised."""
+    def sync_async(
+        self,
+        repos: Optional[Sequence[str]] = None,
+        *,
+        include_analysis: bool = False,
+        force: bool = False,
+        progress: Optional[Callable[[SyncProgress], object]] = None,
+    ) -> Awaitable[SyncReport]:
+        """Like sync; ``progress`` runs on a Kova thread (keep it quick)."""
+    def discover(
+        self,
+        *,
+        add: Optional[bool] = None,
+        topics: bool = True,
+        kind: str = "service",
+        sync_priority: int = 3,
+    ) -> DiscoverReport:
+        """Lists the configured owner's repositories matching the name glob; adds new ones
+        when ``add`` (None: as the repositories file says)."""
+    def discover_async(
+        self,
+        *,
+        add: Optional[bool] = None,
+        topics: bool = True,
+        kind: str = "service",
+        sync_priority: int = 3,
+    ) -> Awaitable[DiscoverReport]: ...
+    def add_repository(
+        self,
+        full_name: str,
+        *,
+        kind: str = "service",
+        sync_priority: int = 3,
+        features: Optional[Sequence[str]] = None,
+        description: Optional[str] = None,
+        enabled: bool = True,
+    ) -> AddOutcome:
+        """Tracks a repository (and writes it to the repositories file, when there is one)."""
+    def add_repository_async(
+        self,
+        full_name: str,
+        *,
+        kind: str = "service",
+        sync_priority: int = 3,
+        features: Optional[Sequence[str]] = None,
+        description: Optional[str] = None,
+        enabled: bool = True,
+    ) -> Awaitable[AddOutcome]: ...
+
+    # artifacts and AI (need Anthropic)
+    def generate_artifact(
+        self,
+        kind: str,
+        title: str,
+        *,
+        description: Optional[str] = None,
+        language: Optional[str] = None,
+        format: Optional[str] = None,
+        context: Optional[str] = None,
+        repository: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+        repair: bool = True,
+    ) -> GeneratedArtifact:
+        """Generates a code, document, diagram, config or data artifact, validated (one
+        repair round when it fails) and stored."""
+    def generate_artifact_async(
+        self,
+        kind: str,
+        title: str,
+        *,
+        description: Optional[str] = None,
+        language: Optional[str] = None,
+        format: Optional[str] = None,
+        context: Optional[str] = None,
+        repository: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+        repair: bool = True,
+    ) -> Awaitable[GeneratedArtifact]: ...
+    def analyze_code(
+        self,
+        code: str,
+        *,
+        language: Optional[str] = None,
+        analysis_type: Optional[str] = None,
+        title: Optional[str] = None,
+        file_path: Optional[str] = None,
+        context: Optional[str] = None,
+        repository: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+    ) -> GeneratedArtifact:
+        """Analyses code and stores the analysis as an artifact."""
+    def analyze_code_async(
+        self,
+        code: str,
+        *,
+        language: Optional[str] = None,
+        analysis_type: Optional[str] = None,
+        title: Optional[str] = None,
+        file_path: Optional[str] = None,
+        context: Optional[str] = None,
+        repository: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+    ) -> Awaitable[GeneratedArtifact]: ...
+    def command(
+        self,
+        command: str,
+        *,
+        action: Optional[str] = None,
+        repository: Optional[str] = None,
+        file_path: Optional[str] = None,
+        context: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+    ) -> CommandResponse:
+        """Runs an AI command: ``action`` "analyze", "sync", "process", "ask" or free-form."""
+    def command_async(
+        self,
+        command: str,
+        *,
+        action: Optional[str] = None,
+        repository: Optional[str] = None,
+        file_path: Optional[str] = None,
+        context: Optional[str] = None,
+        model: Optional[str] = None,
+        max_tokens: Optional[int] = None,
+        temperature: Optional[float] = None,
+    ) -> Awaitable[CommandResponse]: ...
+    def scan(
+        self,
+        *,
+        repository: Optional[str] = None,
+        path: Optional[Union[str, os.PathLike[str]]] = None,
+        git_ref: Optional[str] = None,
+        max_files: Optional[int] = None,
+    ) -> ScanReport:
+        """Scans a repository on GitHub or a local directory (exactly one of the two)."""
+    def scan_async(
+        self,
+        *,
+        repository: Optional[str] = None,
+        path: Optional[Union[str, os.PathLike[str]]] = None,
+        git_ref: Optional[str] = None,
+        max_files: Optional[int] = None,
+    ) -> Awaitable[ScanReport]: ...
