@@ -10,6 +10,8 @@ mod config;
 mod convert;
 mod engine;
 mod errors;
+mod page;
+mod reads;
 mod reports;
 mod repos;
 mod runtime;
@@ -67,7 +69,7 @@ fn _kova(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_STORE", config::DEFAULT_STORE)?;
     errors::register(m)?;
     m.add_class::<engine::Kova>()?;
-    m.add_class::<types::Page>()?;
+    m.add_class::<page::Page>()?;
     m.add_class::<types::Usage>()?;
     m.add_class::<types::IngestResult>()?;
     m.add_class::<types::ProcessReport>()?;
@@ -88,6 +90,7 @@ fn _kova(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::SyncProgress>()?;
     m.add_class::<reports::DiscoverReport>()?;
     m.add_class::<reports::AddOutcome>()?;
+    m.add_class::<reports::SyncStatus>()?;
     m.add_class::<reports::CommandResponse>()?;
     m.add_class::<reports::ScanReport>()?;
     m.add_function(wrap_pyfunction!(verify_signature, m)?)?;

@@ -306,3 +306,23 @@ json_record! {
         notes: Data,
     }
 }
+
+json_record! {
+    /// How the tracked repositories stand: counts by status, what is syncing now, the
+    /// auto-sync settings, and every tracked repository (first priority first).
+    SyncStatus repr(owner, total, enabled, active, planned, error) {
+        owner: Data,
+        total: Data,
+        enabled: Data,
+        planned: Data,
+        active: Data,
+        archived: Data,
+        error: Data,
+        syncing: Data,
+        last_synced_at: Time,
+        auto_sync_enabled: Data,
+        sync_interval_minutes: Data,
+        sync_on_push: Data,
+        repositories: ListOf<crate::types::Repository>,
+    }
+}

@@ -4,7 +4,7 @@
 use crate::convert::repo_arg;
 use crate::engine::Kova;
 use crate::errors::to_py_err;
-use crate::reports::{AddOutcome, DiscoverReport, JsonField, SyncProgress, SyncReport};
+use crate::reports::{AddOutcome, DiscoverReport, JsonField, SyncProgress, SyncReport, SyncStatus};
 use crate::runtime::{awaitable, awaitable_py, block_on, runtime};
 use futures::StreamExt;
 use kova_core::sync::{progress_channel, AddRepo, DiscoverOptions, SyncRequest, SyncService};
@@ -138,6 +138,22 @@ impl Kova {
                 }
             }
             joined((&mut task.0).await).map_err(to_py_err)
+        })
+    }
+
+    /// How the tracked repositories (the repositories file and the store) stand.
+    fn sync_status(&self, py: Python<'_>) -> PyResult<SyncStatus> {
+        let service = self.sync_service()?;
+        block_on(py, async move {
+            SyncStatus::from_core(&service.status().await?)
+        })
+    }
+
+    /// Awaitable form of `sync_status`.
+    fn sync_status_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let service = self.sync_service()?;
+        awaitable(py, async move {
+            SyncStatus::from_core(&service.status().await?)
         })
     }
 

@@ -172,3 +172,19 @@ def test_github_errors_map_to_upstream_exceptions(synced_engine, fake_github):
         synced_engine.add_repository("octo-org/app")
     assert isinstance(err.value, kova.UpstreamError) and err.value.retryable
     assert err.value.retry_after is not None and err.value.retry_after > 3600
+
+
+def test_sync_status_counts_tracked_repositories(synced_engine):
+    synced_engine.add_repository("octo-org/app", kind="core")
+    synced_engine.add_repository("octo-org/planned")
+    synced_engine.sync()
+    status = synced_engine.sync_status()
+    assert (status.total, status.enabled, status.active, status.planned) == (2, 2, 1, 1)
+    assert status.syncing == [] and status.last_synced_at.tzinfo is not None
+    assert [r.full_name for r in status.repositories] == ["octo-org/app", "octo-org/planned"]
+    assert isinstance(status.repositories[0], kova.Repository)
+    assert status.to_dict()["repositories"][0]["kind"] == "core"
+
+
+async def test_sync_status_async(synced_engine):
+    assert (await synced_engine.sync_status_async()).total == 0

@@ -50,6 +50,7 @@ __all__ = [
     "StoreError",
     "SyncProgress",
     "SyncReport",
+    "SyncStatus",
     "SyncTotals",
     "UpstreamError",
     "Usage",
@@ -649,6 +650,38 @@ class SyncProgress:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class SyncStatus:
+    """How the tracked repositories stand."""
+
+    @property
+    def owner(self) -> Optional[str]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def enabled(self) -> int: ...
+    @property
+    def planned(self) -> int: ...
+    @property
+    def active(self) -> int: ...
+    @property
+    def archived(self) -> int: ...
+    @property
+    def error(self) -> int: ...
+    @property
+    def syncing(self) -> List[str]: ...
+    @property
+    def last_synced_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def auto_sync_enabled(self) -> bool: ...
+    @property
+    def sync_interval_minutes(self) -> int: ...
+    @property
+    def sync_on_push(self) -> bool: ...
+    @property
+    def repositories(self) -> List[Repository]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class DiscoverReport:
     """What discovery found."""
 
@@ -891,6 +924,9 @@ class Kova:
         progress: Optional[Callable[[SyncProgress], object]] = None,
     ) -> Awaitable[SyncReport]:
         """Like sync; ``progress`` runs on a Kova thread (keep it quick)."""
+    def sync_status(self) -> SyncStatus:
+        """How the tracked repositories (the repositories file and the store) stand."""
+    def sync_status_async(self) -> Awaitable[SyncStatus]: ...
     def discover(
         self,
         *,
