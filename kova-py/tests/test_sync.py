@@ -188,3 +188,27 @@ def test_sync_status_counts_tracked_repositories(synced_engine):
 
 async def test_sync_status_async(synced_engine):
     assert (await synced_engine.sync_status_async()).total == 0
+
+
+def test_blocking_sync_progress_runs_in_the_callers_thread(synced_engine):
+    import threading
+
+    synced_engine.add_repository("octo-org/app")
+    me = threading.get_ident()
+    seen = []
+
+    def progress(p):
+        seen.append((threading.get_ident(), len(synced_engine.repositories())))
+
+    synced_engine.sync(progress=progress)
+    assert seen and all(t == me and n == 1 for t, n in seen)
+
+
+async def test_blocking_call_inside_an_async_callback_raises_instead_of_deadlocking(synced_engine):
+    await synced_engine.add_repository_async("octo-org/app")
+
+    def progress(p):
+        synced_engine.jobs_summary()  # blocking call on a Kova runtime thread
+
+    with pytest.raises(RuntimeError, match="_async"):
+        await synced_engine.sync_async(progress=progress)
