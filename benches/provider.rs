@@ -3,6 +3,10 @@
 //! difference is what the provider adds (validation, JSON encoding, headers, the retry loop,
 //! typed parsing, SSE parsing, cost); it must stay under 0.2 ms per call.
 //!
+//! Besides criterion's figures it prints the overhead as the median of interleaved
+//! provider/bare pairs (asserted under the limit in a real run) and as CPU time per call over
+//! all threads, which a busy machine does not inflate.
+//!
 //! `cargo bench -p kova --features claude --bench provider`
 
 use bytes::Bytes;
@@ -191,6 +195,45 @@ fn rounds() -> usize {
     }
 }
 
+/// CPU time used so far by every thread of this process (client, runtime workers and the fake
+/// server alike), from Linux's per-thread scheduler statistics; `None` elsewhere. Unlike wall
+/// time it does not grow when other processes take the CPU, so it shows what the provider
+/// itself costs on a busy machine.
+fn process_cpu() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// CPU per call of `n` provider calls and of `n` bare calls (same server, same bytes).
+fn cpu_per_call<F1, F2>(s: &Setup, label: &str, n: u32, mut provider: F1, mut bare: F2)
+where
+    F1: FnMut(&Setup) -> Duration,
+    F2: FnMut(&Setup) -> Duration,
+{
+    let measure = |f: &mut dyn FnMut(&Setup) -> Duration| {
+        let start = process_cpu()?;
+        for _ in 0..n {
+            f(s);
+        }
+        Some(process_cpu()?.saturating_sub(start) / n)
+    };
+    let (Some(p), Some(b)) = (measure(&mut provider), measure(&mut bare)) else {
+        return;
+    };
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "{label}: CPU per call (all threads): provider {:.1} µs, bare reqwest {:.1} µs, \
+         overhead {:.1} µs",
+        us(p),
+        us(b),
+        us(p) - us(b)
+    );
+}
+
 fn timed<F: std::future::Future<Output = ()>>(rt: &Runtime, f: F) -> Duration {
     rt.block_on(async {
         let t = Instant::now();
@@ -216,6 +259,13 @@ fn complete(c: &mut Criterion) {
         |s| timed(&s.rt, s.provider_complete()),
         |s| timed(&s.rt, s.bare(&s.body)),
     );
+    cpu_per_call(
+        &s,
+        "complete",
+        rounds() as u32,
+        |s| timed(&s.rt, s.provider_complete()),
+        |s| timed(&s.rt, s.bare(&s.body)),
+    );
 }
 
 fn stream(c: &mut Criterion) {
@@ -232,6 +282,13 @@ fn stream(c: &mut Criterion) {
         &s,
         "stream",
         rounds(),
+        |s| timed(&s.rt, s.provider_stream()),
+        |s| timed(&s.rt, s.bare(&s.stream_body)),
+    );
+    cpu_per_call(
+        &s,
+        "stream",
+        rounds() as u32,
         |s| timed(&s.rt, s.provider_stream()),
         |s| timed(&s.rt, s.bare(&s.stream_body)),
     );
