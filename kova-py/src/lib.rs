@@ -53,6 +53,12 @@ fn verify_signature(
     Ok(receiver.verify(&headers, body).is_ok())
 }
 
+/// The kinds, languages and formats `generate_artifact` accepts (`GET /artifacts/types`).
+#[pyfunction]
+fn supported_types() -> PyResult<reports::SupportedTypes> {
+    reports::SupportedTypes::from_core(&kova_core::artifacts::supported_types()).map_err(to_py_err)
+}
+
 /// Reads and validates a repositories file (`kova_repos_config.json`).
 #[pyfunction]
 fn parse_repos_config(py: Python<'_>, path: PathBuf) -> PyResult<types::ReposConfig> {
@@ -95,5 +101,7 @@ fn _kova(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::ScanReport>()?;
     m.add_function(wrap_pyfunction!(verify_signature, m)?)?;
     m.add_function(wrap_pyfunction!(parse_repos_config, m)?)?;
+    m.add_class::<reports::SupportedTypes>()?;
+    m.add_function(wrap_pyfunction!(supported_types, m)?)?;
     Ok(())
 }

@@ -326,3 +326,20 @@ json_record! {
         repositories: ListOf<crate::types::Repository>,
     }
 }
+
+json_record! {
+    /// What `generate_artifact`, `analyze_code` and `command` accept: kinds (with the
+    /// selector each uses: language or format), languages, formats, analysis types and
+    /// command actions. Entries are dicts.
+    SupportedTypes repr(command_actions) {
+        kinds: Data,
+        languages: Data,
+        config_formats: Data,
+        document_formats: Data,
+        diagram_formats: Data,
+        data_formats: Data,
+        diagram_types: Data,
+        analysis_types: Data,
+        command_actions: Data,
+    }
+}

@@ -176,3 +176,12 @@ def test_engine_without_webhook_secret_still_generates(store_url, fake_anthropic
     k = kova.Kova(store_url, anthropic_api_key=ANTHROPIC_KEY, anthropic_base_url=fake_anthropic.url, env=False)
     fake_anthropic.answers.append("```yaml\nkey: value\n```")
     assert k.generate_artifact("config", "settings", format="yaml").artifact.validation == "valid"
+
+
+def test_supported_types_describe_what_generation_accepts():
+    t = kova.supported_types()
+    assert {k["kind"] for k in t.kinds} >= {"code", "document", "diagram", "config", "data"}
+    assert any(lang["id"] == "python" for lang in t.languages)
+    assert any(f["id"] == "yaml" for f in t.config_formats)
+    assert "ask" in t.command_actions
+    assert t.to_dict()["analysis_types"] == t.analysis_types and repr(t).startswith("SupportedTypes(command_actions=[")

@@ -50,12 +50,14 @@ __all__ = [
     "StoreError",
     "SyncProgress",
     "SyncReport",
+    "SupportedTypes",
     "SyncStatus",
     "SyncTotals",
     "UpstreamError",
     "Usage",
     "UsageTotals",
     "parse_repos_config",
+    "supported_types",
     "verify_signature",
     "__version__",
 ]
@@ -650,6 +652,30 @@ class SyncProgress:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class SupportedTypes:
+    """What generate_artifact, analyze_code and command accept."""
+
+    @property
+    def kinds(self) -> List[dict[str, Any]]: ...
+    @property
+    def languages(self) -> List[dict[str, Any]]: ...
+    @property
+    def config_formats(self) -> List[dict[str, Any]]: ...
+    @property
+    def document_formats(self) -> List[str]: ...
+    @property
+    def diagram_formats(self) -> List[str]: ...
+    @property
+    def data_formats(self) -> List[str]: ...
+    @property
+    def diagram_types(self) -> List[str]: ...
+    @property
+    def analysis_types(self) -> List[str]: ...
+    @property
+    def command_actions(self) -> List[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class SyncStatus:
     """How the tracked repositories stand."""
 
@@ -727,6 +753,9 @@ def verify_signature(
     Returns False for a missing, malformed, SHA-1 or wrong signature; raises SignatureError
     (reason "no_secret_configured") when no non-empty secret is given.
     """
+
+def supported_types() -> SupportedTypes:
+    """The kinds, languages and formats generate_artifact accepts."""
 
 def parse_repos_config(path: Union[str, os.PathLike[str]]) -> ReposConfig:
     """Reads and validates a repositories file; InvalidInputError names the field."""
