@@ -1,10 +1,7 @@
 //! The `EventHandler` plugin trait: what to do with a stored webhook event.
 
 use crate::error::{Error, Result};
-use crate::model::{
-    content_hash, Job, LlmInteraction, NewArtifact, NewJob, RepoError, RepoRef, WebhookDelivery,
-    WebhookEvent,
-};
+use crate::model::{Job, NewArtifact, NewJob, RepoError, RepoRef, WebhookDelivery, WebhookEvent};
 use crate::provider::{Completion, CompletionRequest, LlmProvider};
 use crate::source::SourceHost;
 use crate::store::Store;
@@ -12,7 +9,6 @@ use crate::time::Clock;
 use async_trait::async_trait;
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What a handler works with: the store, the LLM and source host (if configured), the clock,
 /// and the job being run.
@@ -65,7 +61,7 @@ impl HandlerContext {
         })
     }
 
-    /// Runs a completion and records it as an [`LlmInteraction`] (success or failure), linked
+    /// Runs a completion and records it as an [`LlmInteraction`](crate::model::LlmInteraction) (success or failure), linked
     /// to the job's event and `repo`.
     pub async fn complete(
         &self,
@@ -73,35 +69,17 @@ impl HandlerContext {
         repo: Option<&RepoRef>,
         req: &CompletionRequest,
     ) -> Result<Completion> {
-        let llm = self.llm()?;
-        let started = Instant::now();
-        let result = llm.complete(req).await;
-        let prompt = req.render();
-        let interaction = LlmInteraction {
-            id: crate::model::InteractionId(0),
-            purpose: purpose.to_string(),
-            provider: llm.name().to_string(),
-            model: match &result {
-                Ok(c) => c.model.clone(),
-                Err(_) => req
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| llm.capabilities().model),
-            },
-            prompt_digest: content_hash(&prompt),
-            prompt,
-            response: result.as_ref().map(|c| c.text.clone()).unwrap_or_default(),
-            usage: result.as_ref().map(|c| c.usage).unwrap_or_default(),
-            cost_usd: result.as_ref().ok().and_then(|c| c.cost_usd),
-            duration_ms: started.elapsed().as_millis() as u64,
-            success: result.is_ok(),
-            error: result.as_ref().err().map(|e| e.to_string()),
-            repo: repo.cloned(),
-            event_id: self.job.event_id,
-            created_at: self.clock.now(),
-        };
-        self.store.record_interaction(&interaction).await?;
-        result
+        let recorded = crate::artifacts::record_completion(
+            self.store.as_ref(),
+            self.llm()?.as_ref(),
+            self.clock.as_ref(),
+            purpose,
+            repo,
+            self.job.event_id,
+            req,
+        )
+        .await?;
+        Ok(recorded.completion)
     }
 }
 
