@@ -228,7 +228,11 @@ async fn run() -> Result<(), BoxError> {
 
     let listener = tokio::net::TcpListener::bind(bind).await?;
     println!("kova listening on http://{}", listener.local_addr()?);
-    println!("store: {} ({})", store.backend(), redact(&url));
+    println!(
+        "store: {} ({})",
+        store.backend(),
+        kova::store::redact_url(&url)
+    );
     println!(
         "webhooks: {}",
         if !secrets.is_empty() {
@@ -289,13 +293,6 @@ async fn run() -> Result<(), BoxError> {
         .ok();
     println!("kova stopped");
     Ok(())
-}
-
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
 }
 
 async fn shutdown_signal() {

@@ -22,7 +22,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use memory::MemoryStore;
-pub use open::open;
+pub use open::{open, redact_url};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PostgresStore};
 #[cfg(feature = "sqlite")]

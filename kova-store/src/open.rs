@@ -47,7 +47,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 }
 
 /// A URL with any password replaced, for messages.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
