@@ -42,8 +42,8 @@ pub use source::{
     PullRequest, RemoteRepo, SourceHost, Tree, TreeEntry,
 };
 pub use store::{
-    ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter, Store,
-    StoreCapabilities, StoreExt,
+    initial_status, ArtifactFilter, DeliveryOutcome, EventFilter, InteractionFilter, JobFilter,
+    Store, StoreCapabilities, StoreExt,
 };
 pub use sync::{
     AutoSync, SyncProgress, SyncReport, SyncRequest, SyncService, SyncServiceBuilder, SyncStage,

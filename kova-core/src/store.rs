@@ -41,6 +41,16 @@ impl DeliveryOutcome {
     }
 }
 
+/// The status a delivery is stored with: `received` when a job will process it, `ignored` when
+/// none will. Deciding it in the same write keeps the ingest path at one write per delivery.
+pub fn initial_status(job: Option<&NewJob>) -> EventStatus {
+    if job.is_some() {
+        EventStatus::Received
+    } else {
+        EventStatus::Ignored
+    }
+}
+
 /// Which events to list. Every field narrows; `Default` lists everything.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -219,7 +229,8 @@ impl StoreCapabilities {
 /// - **Atomic, idempotent ingest.** [`record_delivery`](Store::record_delivery) writes the event
 ///   and its job in one transaction and is idempotent on (hook id, delivery id): a duplicate
 ///   creates no row and no job and returns [`DeliveryOutcome::Duplicate`], however many
-///   duplicates race. When it returns `Ok`, the write is durable (as durable as the backend).
+///   duplicates race. An event recorded without a job is stored `ignored`
+///   ([`initial_status`]), in the same write. When it returns `Ok`, the write is durable (as durable as the backend).
 /// - **Exactly one claimer.** [`claim_jobs`](Store::claim_jobs) hands each due job to exactly
 ///   one caller. A job is due when it is queued with `run_at <= now`, or running with an
 ///   expired lease (its worker died). Each claim counts as an attempt; a job whose lease expired

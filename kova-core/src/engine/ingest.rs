@@ -3,7 +3,7 @@
 
 use super::Kova;
 use crate::error::{Error, Result};
-use crate::model::{EnqueueOutcome, EventId, EventStatus, WebhookDelivery};
+use crate::model::{EnqueueOutcome, EventId, WebhookDelivery};
 use crate::store::DeliveryOutcome;
 use crate::webhook::HeaderSource;
 use bytes::Bytes;
@@ -76,22 +76,7 @@ impl Kova {
             .await?;
         let (duplicate, job) = match outcome {
             DeliveryOutcome::Duplicate { .. } => (true, None),
-            DeliveryOutcome::Inserted {
-                event_id,
-                job: None,
-            } => {
-                // Durable already; marking it ignored is bookkeeping, so a failure here must
-                // not turn an accepted delivery into an error for the sender.
-                if let Err(e) = self
-                    .inner
-                    .store
-                    .set_event_status(event_id, EventStatus::Ignored)
-                    .await
-                {
-                    tracing::warn!(event_id = %event_id, error = %e, "could not mark event ignored");
-                }
-                (false, None)
-            }
+            // An event no handler wants was stored `ignored` by the same write.
             DeliveryOutcome::Inserted { job, .. } => (false, job),
         };
         tracing::debug!(

@@ -251,6 +251,12 @@ pub async fn delivery_and_job_are_written_together(store: &dyn Store) {
         .await
         .unwrap();
     assert!(matches!(out, DeliveryOutcome::Inserted { job: None, .. }));
+    let ev = store.get_event(out.event_id()).await.unwrap().unwrap();
+    assert_eq!(
+        ev.status,
+        EventStatus::Ignored,
+        "an event with no job is stored ignored"
+    );
     let out = store
         .record_delivery(
             &delivery("with-job"),

@@ -166,7 +166,7 @@ impl Store for MemoryStore {
             WebhookEvent {
                 id: event_id,
                 delivery: delivery.clone(),
-                status: EventStatus::Received,
+                status: initial_status(job),
             },
         );
         let job = job.map(|j| g.enqueue(j, Some(event_id), delivery.received_at));

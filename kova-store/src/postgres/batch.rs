@@ -156,8 +156,10 @@ pub(super) async fn insert_batch(
     let mut user_agent = Vec::with_capacity(n);
     let mut body: Vec<&[u8]> = Vec::with_capacity(n);
     let mut received = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
     for &i in &unique {
         let d = items[i].0;
+        status.push(kova_core::store::initial_status(items[i].1).as_str());
         hook_id.push(d.hook_id);
         hook_key.push(d.hook_id.unwrap_or(0));
         delivery_id.push(d.delivery_id.as_str());
@@ -178,11 +180,11 @@ pub(super) async fn insert_batch(
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
              status)
-         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, 'received'
+         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st
          FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
                      $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[],
-                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[])
-             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, ord)
+                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[], $14::TEXT[])
+             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, ord)
          ORDER BY ord
          ON CONFLICT (hook_key, delivery_id) DO NOTHING
          RETURNING id, hook_key, delivery_id",
@@ -200,6 +202,7 @@ pub(super) async fn insert_batch(
     .bind(&user_agent)
     .bind(&body)
     .bind(&received)
+    .bind(&status)
     .fetch_all(&mut *tx)
     .await
     .db()?;

@@ -190,7 +190,7 @@ async fn record_delivery_in(
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
              status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'received')
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
     )
     .bind(d.hook_id)
@@ -206,6 +206,7 @@ async fn record_delivery_in(
     .bind(&d.user_agent)
     .bind(&d.body[..])
     .bind(d.received_at)
+    .bind(kova_core::store::initial_status(job).as_str())
     .fetch_optional(&mut *conn)
     .await
     .db()?;

@@ -124,7 +124,7 @@ pub(super) fn record_delivery(
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
              status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'received')
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
         params![
             d.hook_id,
@@ -140,6 +140,7 @@ pub(super) fn record_delivery(
             d.user_agent,
             &d.body[..],
             micros(d.received_at),
+            initial_status(job).as_str(),
         ],
         |r| r.get(0).db(),
     )?;
