@@ -129,3 +129,61 @@ async fn debug_shows_the_file_and_options() {
     let s = format!("{store:?}");
     assert!(s.contains("SqliteStore") && s.contains(":memory:"), "{s}");
 }
+
+#[tokio::test]
+async fn a_version_1_database_is_upgraded_and_its_bodies_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kova.db");
+    // A database as schema version 1 wrote it: bodies stored as received, no codec column.
+    let old_body = r#"{"zen":"Half measures are as bad as nothing at all.","pad":"#.to_string()
+        + &"\"x\"".repeat(300)
+        + "}";
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO events (hook_key, delivery_id, event, body, received_at, status)
+             VALUES (0, 'old-1', 'ping', ?1, 0, 'received')",
+            [old_body.as_bytes()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    // A new, large body is stored compressed; both read back byte for byte.
+    let new_body = bytes::Bytes::from(r#"{"url":"https://api.github.com/repos/o/r"}"#.repeat(100));
+    let mut d = delivery("new-1");
+    d.body = new_body.clone();
+    store.record_delivery(&d, None).await.unwrap();
+    let events = store
+        .list_events(&EventFilter::default(), &ListOptions::default())
+        .await
+        .unwrap();
+    let body_of = |id: &str| {
+        events
+            .items
+            .iter()
+            .find(|e| e.delivery.delivery_id == id)
+            .map(|e| e.delivery.body.clone())
+            .unwrap()
+    };
+    assert_eq!(body_of("old-1"), old_body.as_bytes());
+    assert_eq!(body_of("new-1"), new_body);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (stored, codec): (usize, i64) = conn
+        .query_row(
+            "SELECT length(body), body_codec FROM events WHERE delivery_id = 'new-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(codec, 1);
+    assert!(stored * 4 < new_body.len(), "{stored} bytes stored");
+}

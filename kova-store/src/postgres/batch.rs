@@ -15,44 +15,33 @@
 //! own, so one bad delivery does not fail the others.
 
 use super::error::PgResultExt;
+use super::group::Group;
 use super::records::record_delivery_one;
 use kova_core::*;
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// At most this many deliveries per transaction.
 const MAX_BATCH: usize = 512;
 
-/// A delivery waiting for its batch.
-struct Pending {
-    delivery: WebhookDelivery,
-    job: Option<NewJob>,
-    tx: oneshot::Sender<Result<DeliveryOutcome>>,
-}
+/// A delivery (validated, with a key-less job or none) waiting for its batch.
+type Item = (WebhookDelivery, Option<NewJob>);
 
 /// The handle callers send deliveries through.
 #[derive(Debug, Clone)]
 pub(super) struct Batcher {
-    tx: mpsc::UnboundedSender<Pending>,
-}
-
-impl std::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending")
-            .field("delivery_id", &self.delivery.delivery_id)
-            .finish_non_exhaustive()
-    }
+    group: Group<Item, DeliveryOutcome>,
 }
 
 impl Batcher {
     /// Starts the collector on the current tokio runtime; `in_flight` batches may commit at
     /// once. The collector stops when the last handle is dropped.
     pub(super) fn start(pool: PgPool, in_flight: usize) -> Batcher {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(collect(pool, rx, in_flight.max(1)));
-        Batcher { tx }
+        let group = Group::start("delivery", in_flight, MAX_BATCH, move |batch| {
+            let pool = pool.clone();
+            async move { flush(&pool, batch).await }
+        });
+        Batcher { group }
     }
 
     /// Records a delivery (validated, with a key-less job or none) in the next batch.
@@ -61,65 +50,23 @@ impl Batcher {
         delivery: WebhookDelivery,
         job: Option<NewJob>,
     ) -> Result<DeliveryOutcome> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Pending { delivery, job, tx })
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        self.group.submit((delivery, job)).await
     }
 }
 
-fn stopped() -> Error {
-    Error::backend("postgres", "the delivery batcher has stopped")
-}
-
-async fn collect(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Pending>, in_flight: usize) {
-    let slots = Arc::new(Semaphore::new(in_flight));
-    loop {
-        // Wait for a free slot before taking work, so deliveries pile up while every slot is
-        // committing and the next batch carries them all.
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
-        let Some(first) = rx.recv().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            flush(&pool, batch).await;
-            drop(slot);
-        });
-    }
-}
-
-async fn flush(pool: &PgPool, batch: Vec<Pending>) {
-    let items: Vec<(&WebhookDelivery, Option<&NewJob>)> = batch
-        .iter()
-        .map(|p| (&p.delivery, p.job.as_ref()))
-        .collect();
+async fn flush(pool: &PgPool, batch: Vec<Item>) -> Vec<Result<DeliveryOutcome>> {
+    let items: Vec<(&WebhookDelivery, Option<&NewJob>)> =
+        batch.iter().map(|(d, j)| (d, j.as_ref())).collect();
     match insert_batch(pool, &items).await {
-        Ok(outcomes) => {
-            for (p, out) in batch.into_iter().zip(outcomes) {
-                let _ = p.tx.send(Ok(out));
-            }
-        }
-        Err(e) if batch.len() == 1 => {
-            let p = batch.into_iter().next().expect("one");
-            let _ = p.tx.send(Err(e));
-        }
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) if batch.len() == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(error = %e, size = batch.len(), "delivery batch failed; recording one by one");
-            for p in batch {
-                let out = record_delivery_one(pool, &p.delivery, p.job.as_ref()).await;
-                let _ = p.tx.send(out);
+            let mut out = Vec::with_capacity(batch.len());
+            for (d, j) in &batch {
+                out.push(record_delivery_one(pool, d, j.as_ref()).await);
             }
+            out
         }
     }
 }

@@ -138,7 +138,7 @@ pub(super) async fn claim(pool: &PgPool, req: &ClaimRequest) -> Result<Vec<Job>>
 }
 
 /// After a state change matched no row: the job is missing, or someone else holds it.
-async fn explain_miss(pool: &PgPool, id: JobId, worker: &str) -> Error {
+pub(super) async fn explain_miss(pool: &PgPool, id: JobId, worker: &str) -> Error {
     match sqlx::query_scalar::<_, i64>("SELECT id FROM jobs WHERE id = $1")
         .bind(id.0)
         .fetch_optional(pool)

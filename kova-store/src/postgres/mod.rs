@@ -5,7 +5,9 @@
 //! EXPLAIN test).
 
 mod batch;
+mod completions;
 mod error;
+mod group;
 mod jobs;
 pub(crate) mod migrate;
 mod records;
@@ -14,6 +16,7 @@ mod rows;
 use crate::open::redact_url;
 use async_trait::async_trait;
 use batch::Batcher;
+use completions::Completer;
 use error::PgResultExt;
 use kova_core::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -32,7 +35,8 @@ pub struct PgOptions {
     pub schema: Option<String>,
     /// How long an operation waits for a free connection. Default: 10 s.
     pub acquire_timeout: Duration,
-    /// Delivery batches committing at once (group commit). Default: 4.
+    /// Delivery batches (and job-completion groups) committing at once (group commit).
+    /// Default: 4.
     pub batches_in_flight: usize,
 }
 
@@ -74,6 +78,7 @@ impl PgOptions {
 pub struct PostgresStore {
     pool: PgPool,
     batcher: Batcher,
+    completer: Completer,
     shown: String,
     options: PgOptions,
 }
@@ -134,9 +139,11 @@ impl PostgresStore {
             })?;
         migrate::migrate(&pool, options.schema.as_deref()).await?;
         let batcher = Batcher::start(pool.clone(), options.batches_in_flight);
+        let completer = Completer::start(pool.clone(), options.batches_in_flight);
         Ok(PostgresStore {
             pool,
             batcher,
+            completer,
             shown,
             options,
         })
@@ -300,7 +307,7 @@ impl Store for PostgresStore {
     }
 
     async fn complete_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
-        jobs::finish(&self.pool, id, worker, now, JobStatus::Done, None).await
+        self.completer.complete(id, worker, now).await
     }
 
     async fn retry_job(

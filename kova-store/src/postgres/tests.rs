@@ -286,3 +286,104 @@ async fn a_bad_delivery_does_not_fail_its_batch() {
     assert_eq!(n, 39);
     drop_schema(&store, &schema).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_completions_answer_each_caller_like_single_ones() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    for i in 0..120 {
+        let d = WebhookDelivery::new(
+            format!("c-{i}"),
+            "push",
+            bytes::Bytes::from_static(b"{}"),
+            now,
+        );
+        store
+            .record_delivery(&d, Some(&NewJob::new("k")))
+            .await
+            .unwrap();
+    }
+    let claimed = store
+        .claim_jobs(&ClaimRequest::new(
+            "w1",
+            100,
+            std::time::Duration::from_secs(60),
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 100);
+    let held: Vec<JobId> = claimed.iter().map(|j| j.id).collect();
+    // All at once: 100 held jobs, one of them twice, 5 by the wrong worker, 1 missing.
+    let mut calls: Vec<(JobId, &str)> = held.iter().map(|&id| (id, "w1")).collect();
+    calls.push((held[3], "w1"));
+    calls.extend(held[10..15].iter().map(|&id| (id, "intruder")));
+    calls.push((JobId(9_999_999), "w1"));
+    let out = join_all(
+        calls
+            .iter()
+            .map(|&(id, w)| store.complete_job(id, w, chrono::Utc::now())),
+    )
+    .await;
+    // The two completions of one job race: whichever commits first wins, the other is told
+    // the job is no longer held.
+    let done: std::collections::HashSet<i64> = calls
+        .iter()
+        .zip(&out)
+        .filter(|(_, r)| r.is_ok())
+        .map(|((id, w), _)| {
+            assert_eq!(*w, "w1", "only the holder completes");
+            id.0
+        })
+        .collect();
+    let ok = out.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        (ok, done.len()),
+        (100, 100),
+        "each held job completed once: {out:?}"
+    );
+    assert!(
+        out[3].is_ok() != out[100].is_ok(),
+        "one of the two completions of a job wins"
+    );
+    for r in &out[101..106] {
+        let e = r.as_ref().expect_err("held by another worker");
+        assert!(!matches!(e, Error::NotFound { .. }), "{e:?}");
+    }
+    assert!(
+        matches!(out[106], Err(Error::NotFound { .. })),
+        "{:?}",
+        out[106]
+    );
+    let summary = store.jobs_summary().await.unwrap();
+    assert_eq!((summary.done, summary.queued), (100, 20));
+    let processed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE status = 'processed'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(processed, 100, "each completed job's event is processed");
+    drop_schema(&store, &schema).await;
+}
+
+#[tokio::test]
+async fn bodies_are_toasted_with_lz4() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    let method: String = sqlx::query_scalar(
+        "SELECT attcompression::text FROM pg_attribute
+         WHERE attrelid = 'events'::regclass AND attname = 'body'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(method, "l", "events.body uses LZ4 (this server supports it)");
+    drop_schema(&store, &schema).await;
+}

@@ -13,6 +13,7 @@
 //!   survives power loss too, at the cost of one fsync per group (group commit shares it
 //!   among every write of the group).
 
+mod body;
 mod error;
 mod jobs;
 pub(crate) mod migrate;
@@ -197,11 +198,14 @@ impl SqliteStore {
                 j.validate()?;
             }
         }
+        let bodies: Vec<body::StoredBody> =
+            items.iter().map(|(d, _)| body::encode(&d.body)).collect();
         self.writer
             .write(move |c| {
                 items
                     .iter()
-                    .map(|(d, j)| records::record_delivery(c, d, j.as_ref()))
+                    .zip(&bodies)
+                    .map(|((d, j), b)| records::record_delivery(c, d, b, j.as_ref()))
                     .collect()
             })
             .await
@@ -382,9 +386,11 @@ impl Store for SqliteStore {
         if let Some(j) = job {
             j.validate()?;
         }
+        // Compressed here, on the caller's task, so the writer thread only writes.
+        let body = body::encode(&delivery.body);
         let (d, j) = (delivery.clone(), job.cloned());
         self.writer
-            .write(move |c| records::record_delivery(c, &d, j.as_ref()))
+            .write(move |c| records::record_delivery(c, &d, &body, j.as_ref()))
             .await
     }
 

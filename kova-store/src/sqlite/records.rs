@@ -116,6 +116,7 @@ pub(super) fn list_snapshots(
 pub(super) fn record_delivery(
     conn: &Connection,
     d: &WebhookDelivery,
+    body: &super::body::StoredBody,
     job: Option<&NewJob>,
 ) -> Result<DeliveryOutcome> {
     let hook_key = d.hook_id.unwrap_or(0);
@@ -123,8 +124,8 @@ pub(super) fn record_delivery(
         conn,
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
-             status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             status, body_codec)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
         params![
             d.hook_id,
@@ -138,9 +139,10 @@ pub(super) fn record_delivery(
             d.target_type,
             d.target_id,
             d.user_agent,
-            &d.body[..],
+            &body.bytes[..],
             micros(d.received_at),
             initial_status(job).as_str(),
+            body.codec,
         ],
         |r| r.get(0).db(),
     )?;

@@ -61,7 +61,7 @@ pub(super) fn snapshot(row: &Row<'_>) -> Result<RepoSnapshot> {
 }
 
 pub(super) const EVENT_COLS: &str = "id, hook_id, delivery_id, event, action, repo, \
-    installation_id, sender, target_type, target_id, user_agent, body, received_at, status";
+    installation_id, sender, target_type, target_id, user_agent, body, received_at, status, body_codec";
 
 pub(super) fn event(row: &Row<'_>) -> Result<WebhookEvent> {
     Ok(WebhookEvent {
@@ -77,7 +77,7 @@ pub(super) fn event(row: &Row<'_>) -> Result<WebhookEvent> {
             target_type: row.get(8).db()?,
             target_id: row.get(9).db()?,
             user_agent: row.get(10).db()?,
-            body: bytes::Bytes::from(row.get::<_, Vec<u8>>(11).db()?),
+            body: super::body::decode(row.get(14).db()?, row.get(11).db()?)?,
             received_at: ts(row, 12, "received_at")?,
         },
         status: parse(B, "status", &row.get::<_, String>(13).db()?)?,
