@@ -384,6 +384,9 @@ async fn bodies_are_toasted_with_lz4() {
     .fetch_one(store.pool())
     .await
     .unwrap();
-    assert_eq!(method, "l", "events.body uses LZ4 (this server supports it)");
+    assert_eq!(
+        method, "l",
+        "events.body uses LZ4 (this server supports it)"
+    );
     drop_schema(&store, &schema).await;
 }

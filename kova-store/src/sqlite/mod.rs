@@ -14,6 +14,7 @@
 //!   among every write of the group).
 
 mod body;
+mod checkpoint;
 mod error;
 mod jobs;
 pub(crate) mod migrate;
@@ -121,6 +122,8 @@ pub struct WriteStats {
 /// queued writes and closes the database.
 pub struct SqliteStore {
     writer: Writer,
+    /// `None` for an in-memory database (no WAL).
+    _checkpointer: Option<checkpoint::Checkpointer>,
     /// `None` for an in-memory database, whose reads go through the writer (other connections
     /// cannot see a private in-memory database).
     readers: Option<Arc<Readers>>,
@@ -154,8 +157,11 @@ impl SqliteStore {
         .await
         .map_err(|e| Error::Internal(format!("opening sqlite did not finish: {e}")))?
         .map_err(|e| opening(&shown, e))?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, options.busy_timeout)
+            .map_err(|e| opening(&shown, e))?;
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
+            _checkpointer: Some(checkpointer),
             readers: Some(Arc::new(Readers::new(
                 path,
                 options.read_connections,
@@ -180,6 +186,7 @@ impl SqliteStore {
         .map_err(|e| Error::Internal(format!("opening sqlite did not finish: {e}")))??;
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
+            _checkpointer: None,
             readers: None,
             shown,
             options,
@@ -271,10 +278,13 @@ fn prepare_writer(
             ));
         }
     }
-    // A 64 MiB page cache keeps the indexes' hot pages of a large database in the writer.
+    // A 16 MiB page cache keeps the indexes' hot pages in the writer; the operating system's
+    // file cache holds the rest, so a long write burst does not grow the process.
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = {}; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536;",
-        options.synchronous.pragma()
+        "PRAGMA synchronous = {}; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;
+         PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = 67108864;",
+        options.synchronous.pragma(),
+        checkpoint::WRITER_AUTOCHECKPOINT
     ))
     .db()?;
     conn.set_prepared_statement_cache_capacity(128);
