@@ -195,8 +195,7 @@ function request()
   }, p.body)
 end
 function done(summary, latency, requests)
-  io.write(string.format("kova: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, non-2xx %d, errors %d
-",
+  io.write(string.format("kova: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, non-2xx %d, errors %d\n",
     summary.requests, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
     summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
