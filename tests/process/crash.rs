@@ -213,8 +213,6 @@ async fn crash_and_recover(db: TestDb, label: &str) {
         assert_eq!(comments.len(), 1, "PR #{n} has one Kova comment");
         assert!(comments[0].body.contains("<!-- kova:pr_review -->"));
     }
-    drop(opened);
-    db.cleanup().await;
     eprintln!(
         "crash {label}: {total} deliveries, {} jobs re-run after the kill, {repeated} reviews repeated, all checks passed in {:.1}s",
         rerun.len(),

@@ -122,8 +122,6 @@ async fn two_servers_one_database(db: TestDb) {
         assert_eq!(llm.get(&n), Some(&1), "PR #{n} was reviewed exactly once");
         assert_eq!(posts.get(&n), Some(&1), "PR #{n} got exactly one comment");
     }
-    drop(opened);
-    db.cleanup().await;
     eprintln!(
         "scale-out: {total} deliveries over two servers, ingested in {:.1}s, processed in {:.1}s \
          ({ca} + {cb} jobs), checked in {:.1}s",

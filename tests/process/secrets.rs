@@ -195,7 +195,6 @@ async fn no_secret_in_output(json_logs: bool) {
             }
         }
     }
-    db.cleanup().await;
     eprintln!(
         "secrets ({} logs): {} log lines and {} responses checked for {} secret forms in {:.1}s",
         if json_logs { "json" } else { "text" },

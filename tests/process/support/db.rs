@@ -69,16 +69,32 @@ impl TestDb {
             TestDb::Postgres { .. } => Arc::new(self.pg().await),
         }
     }
+}
 
-    /// Drops the PostgreSQL schema (the SQLite directory goes with the value).
-    pub async fn cleanup(self) {
-        if let TestDb::Postgres { .. } = &self {
-            self.pg()
-                .await
-                .drop_schema()
-                .await
-                .expect("drop the schema");
-        }
+/// Drops the PostgreSQL schema, also when the test failed (the SQLite directory goes with the
+/// value). Drop runs inside the test's runtime, where blocking on a future is not allowed: a
+/// short-lived thread with its own runtime drops the schema.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let TestDb::Postgres { url, schema } = self else {
+            return;
+        };
+        let (url, schema) = (url.clone(), schema.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                        .execute(&mut c)
+                        .await;
+                }
+            });
+        })
+        .join();
     }
 }
 
