@@ -9,11 +9,13 @@
 //! | `GITHUB_WEBHOOK_SECRET` | — | webhook secret(s), comma-separated while rotating; without one webhooks are refused |
 //! | `KOVA_ALLOW_UNSIGNED_WEBHOOKS` | — | `1`: accept unsigned webhooks when no secret is set (local development only) |
 //! | `GITHUB_TOKEN`, `KOVA_GITHUB_API_URL` | anonymous, api.github.com | GitHub REST access (Enterprise Server: `https://host/api/v3`) |
+//! | `KOVA_GITHUB_WRITE_INTERVAL_MS` | `1000` | pause between this process's GitHub writes (comments), as GitHub asks of integrations; `0` for none |
 //! | `ANTHROPIC_API_KEY`, `KOVA_ANTHROPIC_BASE_URL`, `KOVA_CLAUDE_MODEL` | — | Claude; without a key the AI endpoints answer 503 |
 //! | `KOVA_API_KEYS` | — | `role:key,…` with roles read, write, admin |
 //! | `KOVA_JWT_SECRET` | — | accept HS256 JWTs with a `roles` claim |
 //! | `KOVA_REPOS_CONFIG` | — | path of `kova_repos_config.json` |
 //! | `KOVA_WORKERS` | `2` | webhook workers in this process (0: ingest only) |
+//! | `KOVA_JOB_LEASE_SECS` | `120` | how long a claimed job stays reserved for its worker (renewed every third of it while the job runs); a crashed process's jobs run again this long after their last renewal |
 //! | `KOVA_LOG_FORMAT` | `text` | `json` for structured logs |
 //! | `KOVA_CORS_ORIGINS` | — | comma-separated origins, or `*` |
 //! | `KOVA_METRICS_PUBLIC` | — | `1`: `/metrics` without credentials |
@@ -27,7 +29,9 @@
 use kova::config::ReposConfig;
 use kova::handlers::{HandlerSettings, Respond};
 use kova::http::{router, AppState, Auth, HttpConfig, MeteredLlm, Metrics};
-use kova::{Clock, Kova, LlmProvider, SourceHost, Store, SystemClock, TokioSleeper};
+use kova::{
+    Clock, EngineSettings, Kova, LlmProvider, SourceHost, Store, SystemClock, TokioSleeper,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,8 +61,10 @@ fn list(name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Runs the server until Ctrl-C or SIGTERM. Public so the process tests (`tests/process`) can
+/// run this very server as a child process.
 #[tokio::main]
-async fn main() {
+pub async fn main() {
     let json_logs = env("KOVA_LOG_FORMAT").as_deref() == Some("json");
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
@@ -104,7 +110,14 @@ async fn run() -> Result<(), BoxError> {
     let unsigned = secrets.is_empty() && flag("KOVA_ALLOW_UNSIGNED_WEBHOOKS");
     let receiver = kova::github::GitHubWebhooks::new(secrets.clone()).allow_unsigned(unsigned);
 
-    let github = Arc::new(kova::github::GitHub::builder().from_env().build()?);
+    let mut github = kova::github::GitHub::builder().from_env();
+    if let Some(ms) = env("KOVA_GITHUB_WRITE_INTERVAL_MS") {
+        let ms: u64 = ms
+            .parse()
+            .map_err(|_| "KOVA_GITHUB_WRITE_INTERVAL_MS: a whole number of milliseconds")?;
+        github = github.write_interval(Duration::from_millis(ms));
+    }
+    let github = Arc::new(github.build()?);
     let gh = github.clone();
     metrics.set_github_remaining(move || gh.stats().rate_limit.remaining);
     let source: Arc<dyn SourceHost> = github.clone();
@@ -140,7 +153,17 @@ async fn run() -> Result<(), BoxError> {
                 auto.notify_push(repo);
             }));
     }
+    let lease = match env("KOVA_JOB_LEASE_SECS") {
+        None => EngineSettings::default().lease,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s >= 1)
+            .map(Duration::from_secs)
+            .ok_or("KOVA_JOB_LEASE_SECS: a whole number of seconds, at least 1")?,
+    };
     let mut builder = Kova::builder(store.clone())
+        .settings(EngineSettings::default().with_lease(lease))
         .source(source.clone())
         .receiver(Arc::new(receiver))
         .clock(clock.clone())
@@ -267,7 +290,7 @@ async fn run() -> Result<(), BoxError> {
             "none configured: protected endpoints refuse every request (set KOVA_API_KEYS)"
         }
     );
-    println!("workers: {workers}");
+    println!("workers: {workers} (job lease {} s)", lease.as_secs());
     println!(
         "auto-sync: {}",
         if scheduler.is_some() {

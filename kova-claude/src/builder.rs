@@ -39,7 +39,7 @@ impl fmt::Debug for AnthropicBuilder {
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("AnthropicBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &kova_core::config::redact_url(&self.base_url))
             .field("model", &self.model)
             .field("max_tokens", &self.max_tokens)
             .field("temperature", &self.temperature)
@@ -256,11 +256,13 @@ impl AnthropicBuilder {
 }
 
 fn parse_base_url(s: &str) -> Result<Url> {
+    // Messages show the URL without a password a proxy URL may carry.
+    let shown = kova_core::config::redact_url(s.trim());
     let url = Url::parse(s.trim())
-        .map_err(|e| Error::Config(format!("anthropic base URL {s:?}: {e}")))?;
+        .map_err(|e| Error::Config(format!("anthropic base URL {shown:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::Config(format!(
-            "anthropic base URL {s:?}: must be an http(s) URL with a host"
+            "anthropic base URL {shown:?}: must be an http(s) URL with a host"
         )));
     }
     Ok(url)
@@ -343,6 +345,25 @@ mod tests {
         let none = AnthropicBuilder::from_lookup(|_| Some(String::new()));
         assert_eq!(none.model, DEFAULT_MODEL);
         assert!(none.build().is_err());
+    }
+
+    #[test]
+    fn a_proxy_password_in_the_base_url_is_never_shown() {
+        let builder = Anthropic::builder()
+            .api_key("sk-ant-test-not-a-real-key")
+            .base_url("https://kova:proxy-pw@proxy.example.com/anthropic");
+        let client = builder.clone().build().unwrap();
+        let shown = format!("{builder:?} {client:?}");
+        assert!(!shown.contains("proxy-pw"), "{shown}");
+        for url in [
+            "https://kova:proxy-pw@proxy.example.com:99999",
+            "ftp://kova:proxy-pw@proxy.example.com",
+        ] {
+            match parse_base_url(url) {
+                Err(Error::Config(m)) => assert!(!m.contains("proxy-pw"), "{m}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl fmt::Debug for Anthropic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         f.debug_struct("Anthropic")
-            .field("base_url", &i.base_url.as_str())
+            .field(
+                "base_url",
+                &kova_core::config::redact_url(i.base_url.as_str()),
+            )
             .field("model", &i.model)
             .field("api_key", &i.key)
             .field("max_tokens", &i.max_tokens)

@@ -380,3 +380,41 @@ async fn hook_deliveries_list_by_cursor_and_redeliver() {
     let limited = h.github.list_hook_deliveries(&r, 9, Some(1)).await.unwrap();
     assert_eq!(limited.len(), 1);
 }
+
+#[tokio::test]
+async fn the_fake_keeps_issue_comments_when_asked() {
+    let h = harness().await;
+    h.fake.serve_issue_comments();
+    let r: kova_core::RepoRef = "o/r".parse().unwrap();
+    assert!(h
+        .github
+        .list_issue_comments(&r, 4)
+        .await
+        .unwrap()
+        .is_empty());
+    let c = h.github.create_issue_comment(&r, 4, "first").await.unwrap();
+    h.github
+        .create_issue_comment(&r, 5, "elsewhere")
+        .await
+        .unwrap();
+    let edited = h
+        .github
+        .update_issue_comment(&r, c.id, "edited")
+        .await
+        .unwrap();
+    assert_eq!((edited.id, edited.body.as_str()), (c.id, "edited"));
+    let listed = h.github.list_issue_comments(&r, 4).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|c| (c.id, c.body.as_str()))
+            .collect::<Vec<_>>(),
+        [(c.id, "edited")]
+    );
+    assert_eq!(h.fake.issue_comments("o/r", 5)[0].body, "elsewhere");
+    let missing = h.github.update_issue_comment(&r, 999, "x").await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+}

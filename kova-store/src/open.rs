@@ -4,6 +4,9 @@ use crate::MemoryStore;
 use kova_core::{Error, Result, Store};
 use std::sync::Arc;
 
+/// A URL with any password replaced, for messages (kept here for existing callers).
+pub use kova_core::config::redact_url;
+
 /// Opens the store a URL names:
 /// - `memory:` — in-process, lost on exit (tests, experiments);
 /// - `sqlite://path` (also `sqlite:path`; `sqlite:///abs/path` for an absolute path),
@@ -46,20 +49,6 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     }
 }
 
-/// A URL with any password replaced, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,14 +67,5 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -319,12 +319,13 @@ impl GitHubBuilder {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<GitHub> {
+        // Messages show the URL without a password it may (wrongly) carry.
+        let shown = kova_core::config::redact_url(self.base_url.trim());
         let mut base = Url::parse(self.base_url.trim())
-            .map_err(|e| Error::Config(format!("GitHub API URL '{}': {e}", self.base_url)))?;
+            .map_err(|e| Error::Config(format!("GitHub API URL '{shown}': {e}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(Error::Config(format!(
-                "GitHub API URL '{}' must be an http(s) URL",
-                self.base_url
+                "GitHub API URL '{shown}' must be an http(s) URL"
             )));
         }
         if !base.username().is_empty() || base.password().is_some() {
@@ -416,14 +417,17 @@ mod tests {
 
     #[test]
     fn bad_configuration_is_refused() {
-        for url in ["not a url", "ftp://x/", "https://user:pw@api.github.com"] {
-            assert!(
-                matches!(
-                    GitHub::builder().base_url(url).build(),
-                    Err(Error::Config(_))
-                ),
-                "{url}"
-            );
+        for url in [
+            "not a url",
+            "ftp://x/",
+            "https://user:pw@api.github.com",
+            "https://user:pw@ghe.example.com:99999/api/v3",
+            "ftp://user:pw@ghe.example.com/",
+        ] {
+            match GitHub::builder().base_url(url).build() {
+                Err(Error::Config(m)) => assert!(!m.contains("pw"), "the password leaked: {m}"),
+                other => panic!("{url}: {other:?}"),
+            }
         }
         assert!(GitHub::builder().user_agent(" ").build().is_err());
     }

@@ -1,3 +1,4 @@
+use super::comments::Comments;
 use axum::body::Body;
 use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -24,6 +25,8 @@ const BASE_PLACEHOLDER: &str = "{base}";
 /// - Faults: any status and headers, delays, malformed bodies, and
 ///   [`FakeResponse::reset`] (the connection drops mid-response).
 /// - Every request is recorded (method, path, query, headers, body) for assertions.
+/// - [`serve_issue_comments`](Self::serve_issue_comments) keeps issue comments in memory, so
+///   listing, posting and editing comments behaves like GitHub.
 /// - Unrouted requests get GitHub's 404 body.
 ///
 /// The server stops when the value is dropped.
@@ -40,6 +43,7 @@ struct State {
     requests: Vec<RecordedRequest>,
     in_flight: usize,
     max_in_flight: usize,
+    comments: Option<Comments>,
 }
 
 struct Route {
@@ -295,6 +299,25 @@ impl FakeGitHub {
         Ok(added)
     }
 
+    /// Keeps issue and pull request comments in memory: `GET` and `POST
+    /// /repos/{owner}/{repo}/issues/{number}/comments` list and create them, `PATCH
+    /// /repos/{owner}/{repo}/issues/comments/{id}` edits one, as on GitHub. Routes set with
+    /// [`on`](Self::on) for those paths still win.
+    pub fn serve_issue_comments(&self) -> &Self {
+        self.lock().comments.get_or_insert_with(Comments::default);
+        self
+    }
+
+    /// The comments on issue or pull request `number` of `repo` (`owner/name`), oldest first,
+    /// when [`serve_issue_comments`](Self::serve_issue_comments) is on.
+    pub fn issue_comments(&self, repo: &str, number: u64) -> Vec<kova_core::IssueComment> {
+        self.lock()
+            .comments
+            .as_ref()
+            .map(|c| c.on(repo, number))
+            .unwrap_or_default()
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
@@ -364,6 +387,18 @@ async fn handle(
                     r.responses.front().cloned().unwrap_or_else(not_found)
                 }
             });
+        let base = s.base_url.clone();
+        let chosen = match chosen {
+            Some(r) => Some(r),
+            None => s.comments.as_mut().and_then(|c| {
+                c.answer(
+                    recorded.method.as_str(),
+                    &recorded.path,
+                    &recorded.body,
+                    &base,
+                )
+            }),
+        };
         let if_none_match = recorded.header("if-none-match").map(str::to_string);
         s.requests.push(recorded);
         s.in_flight += 1;
