@@ -5,5 +5,5 @@
 mod fake;
 mod sleeper;
 
-pub use fake::{FakeGitHub, FakeResponse, RecordedRequest};
+pub use fake::{FakeGitHub, FakeResponse, RecordedRequest, Responder};
 pub use sleeper::RecordingSleeper;
