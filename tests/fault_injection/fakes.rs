@@ -17,6 +17,9 @@ pub const REJECT: &str = "[fault:reject]";
 /// In a request to the LLM: answer 529, always (an outage longer than the job's attempts).
 pub const OUTAGE: &str = "[fault:outage]";
 
+/// The wait a secondary-limit storm asks for.
+pub const STORM: Duration = Duration::from_secs(120);
+
 /// How long a "timeout" answer takes, against the client's much shorter timeout.
 pub const SLOW: Duration = Duration::from_secs(3);
 
@@ -87,15 +90,17 @@ pub struct GitHubState {
 }
 
 /// GitHub: about 22% of requests fail, 12% with a 502 (half of the failed writes were applied
-/// first), 7% with a secondary rate limit and `retry-after` (one in ten asking for longer
-/// than the client waits), 3% with the primary limit exhausted until a reset a few seconds
-/// away. Pull requests in `gone` answer 404.
+/// first), 7% with a secondary rate limit and a `retry-after` of 1–5 s, 3% with the primary
+/// limit exhausted until a reset 1–4 s away. Pull requests in `gone` answer 404. The first
+/// comment posted on an issue in `storms` meets a secondary limit asking for 120 s, longer than
+/// the client waits: the client refuses every request until then, and the queue reschedules.
 pub fn github(
     fake: &FakeGitHub,
     ledger: Arc<Ledger>,
     clock: Arc<ManualClock>,
     seed: u64,
     gone: HashSet<u64>,
+    storms: HashSet<u64>,
 ) -> Arc<Mutex<GitHubState>> {
     let state = Arc::new(Mutex::new(GitHubState {
         next_id: 1,
@@ -108,21 +113,19 @@ pub fn github(
         let now = clock.now();
         let is_write = req.method != "GET";
         let (_, answer) = ledger.next(&key, now, |n| {
-            if let Route::Files(number) = route {
-                if gone.contains(&number) {
-                    return Answer::Rejected;
+            match route {
+                Route::Files(number) if gone.contains(&number) => return Answer::Rejected,
+                Route::CreateComment(number) if n == 0 && storms.contains(&number) => {
+                    return Answer::RateLimited(STORM);
                 }
+                _ => {}
             }
             let u = roll(seed, &key, n);
             let v = roll(seed ^ 2, &key, n);
             match u {
                 u if u < 0.12 && is_write && v < 0.5 => Answer::AppliedThen502,
                 u if u < 0.12 => Answer::ServerError(502),
-                u if u < 0.19 => Answer::RateLimited(if v < 0.1 {
-                    Duration::from_secs(120)
-                } else {
-                    Duration::from_secs(1 + (v * 5.0) as u64)
-                }),
+                u if u < 0.19 => Answer::RateLimited(Duration::from_secs(1 + (v * 5.0) as u64)),
                 u if u < 0.22 => {
                     let reset = now.timestamp() + 1 + (v * 3.0) as i64;
                     let at = chrono::DateTime::from_timestamp(reset, 0).expect("reset time");

@@ -7,9 +7,12 @@
 //! `retry-after` is honoured: by the clients' sleepers within a call, by the queue's `run_at`
 //! across attempts. Runs on SQLite, and on PostgreSQL when `KOVA_TEST_POSTGRES_URL` is set.
 //!
-//! No real waiting: the clients' sleepers record waits and return, the engine's clock is a
-//! manual one moved to the next due job between rounds. Only the injected timeouts take real
-//! time (the Anthropic client's timeout is kept short).
+//! No real waiting: the clients' sleepers record waits and return, and the engine's clock is a
+//! manual one, moved between rounds of work to the next due job (plus a second, as a polling
+//! worker would find it). The engine has no sleep to record between attempts: it reschedules a
+//! failed job with `run_at`, so the queue's honouring of `retry-after` is checked on `run_at`
+//! and on when the retry reached the fake. Only the injected timeouts take real time (the
+//! Anthropic client's timeout is kept short, and only a request's first call hangs).
 
 mod deliveries;
 mod fakes;
@@ -108,12 +111,18 @@ async fn run_scenario(store: Arc<dyn Store>) {
     fake_claude.set_recording(false);
     fakes::anthropic(&fake_claude, claude_ledger.clone(), clock.clone(), SEED);
     let fake_github = FakeGitHub::start().await;
+    let storms: HashSet<u64> = sent
+        .iter()
+        .filter(|d| d.kind == Kind::PrOpened && d.number % 250 == 1)
+        .map(|d| d.number)
+        .collect();
     let github_state = fakes::github(
         &fake_github,
         github_ledger.clone(),
         clock.clone(),
         SEED,
         gone,
+        storms,
     );
 
     // The real clients, with short timeouts and recording sleepers.
@@ -201,6 +210,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
     let mut report = ProcessReport::default();
     // The most jobs one round after the first ran: retries coming back together.
     let mut largest_retry_round = 0;
+    let mut queue_waits_checked = 0;
     loop {
         rounds += 1;
         assert!(rounds < 500, "the queue does not drain");
@@ -227,14 +237,35 @@ async fn run_scenario(store: Arc<dyn Store>) {
         let queued = all_jobs(store.as_ref(), Some(JobStatus::Queued)).await;
         let running = all_jobs(store.as_ref(), Some(JobStatus::Running)).await;
         assert!(running.is_empty(), "jobs left running: {running:?}");
+        // The queue honours the wait a rate-limited job was told, whether the service said it
+        // in this attempt or the client knew the limit already and sent nothing.
+        let now = clock.now();
+        for job in queued.iter().filter(|j| j.updated_at == now) {
+            let error = job.last_error.as_deref().unwrap_or_default();
+            if let Some(asked) = retry_after_in(error) {
+                let wait = (job.run_at - now).to_std().unwrap_or_default();
+                // The message rounds the wait to milliseconds.
+                assert!(
+                    wait + Duration::from_millis(1) >= asked,
+                    "job {}: told {error:?}, rescheduled in {wait:?}",
+                    job.id
+                );
+                queue_waits_checked += 1;
+            }
+        }
         let Some(next) = queued.iter().map(|j| j.run_at).min() else {
             break;
         };
-        assert!(next > clock.now(), "a due job was left unclaimed: {next}");
-        clock.set(next);
+        assert!(next > now, "a due job was left unclaimed: {next}");
+        // Jobs due within the next second run together, as a polling worker would find them.
+        clock.set(next + chrono::Duration::seconds(1));
     }
     let processed = started.elapsed() - ingested;
     assert_eq!(report.lost, 0, "{report:?}");
+    assert!(
+        queue_waits_checked > 0,
+        "no rate-limited job was rescheduled"
+    );
 
     // None lost: every delivery stored exactly once, in the state its job ended in.
     let stored = all_events(store.as_ref()).await;
@@ -326,18 +357,25 @@ async fn run_scenario(store: Arc<dyn Store>) {
                 let error = job.last_error.as_deref().unwrap_or_default();
                 match d.kind {
                     Kind::GonePr => {
-                        // Asked once: the 404 ended the job. (An earlier attempt may have
-                        // failed without asking, while another job's secondary limit held
-                        // every GitHub request back.)
+                        // The 404 ends the job the first time it is seen. Earlier attempts may
+                        // have failed without asking, while another job's secondary limit held
+                        // every GitHub request back; if that lasted every attempt, the job
+                        // died of it.
                         let key =
                             format!("GET /repos/Codertocat/Hello-World/pulls/{}/files", d.number);
-                        let asked = github_calls.get(&key).map_or(0, Vec::len);
-                        assert_eq!(asked, 1, "{}: a 404 is not retried", d.id);
-                        assert!(
-                            error.contains("not found") && error.contains(&d.number.to_string()),
-                            "{}: {error}",
-                            d.id
-                        );
+                        match github_calls.get(&key).map_or(0, Vec::len) {
+                            1 => assert!(
+                                error.contains("not found")
+                                    && error.contains(&d.number.to_string()),
+                                "{}: {error}",
+                                d.id
+                            ),
+                            0 => {
+                                assert_eq!(job.attempts, MAX_ATTEMPTS, "{}: {error}", d.id);
+                                assert!(error.starts_with("github: rate limited"), "{error}");
+                            }
+                            n => panic!("{}: a 404 was asked {n} times", d.id),
+                        }
                     }
                     Kind::RejectedIssue => {
                         assert_eq!(job.attempts, 1, "{}: a 400 is not retried", d.id);
@@ -415,7 +453,8 @@ async fn run_scenario(store: Arc<dyn Store>) {
     eprintln!(
         "fault injection on {}: {DELIVERIES} deliveries ({} jobs) ingested in {ingested:.2?}, \
          processed in {processed:.2?} over {rounds} rounds (at most {largest_retry_round} jobs in \
-         a round of retries); {done} done ({done_after_retries} \
+         a round of retries, {queue_waits_checked} rate-limited jobs rescheduled no sooner than \
+         told); {done} done ({done_after_retries} \
          after retries), {dead} dead ({dead_unlucky} by bad luck); {report:?}\n  anthropic: {} \
          requests in {} calls, {:?}, {} in-call retries, {} retry-after waits in calls, {} \
          left to the queue\n  github: {} requests in {} calls, {:?}, {} in-call retries, {} \
@@ -435,6 +474,13 @@ async fn run_scenario(store: Arc<dyn Store>) {
         github_report.asked_in_call.len(),
         github_report.honoured_by_engine,
     );
+}
+
+/// The wait a rate-limit error's message carries: `… rate limited (retry after 1.500s)`.
+fn retry_after_in(error: &str) -> Option<Duration> {
+    let rest = error.split("(retry after ").nth(1)?;
+    let secs: f64 = rest.split("s)").next()?.parse().ok()?;
+    Some(Duration::from_secs_f64(secs))
 }
 
 /// Whether an error message names the upstream service that failed.
