@@ -21,10 +21,10 @@ pub const OUTAGE: &str = "[fault:outage]";
 pub const STORM: Duration = Duration::from_secs(120);
 
 /// How long a "timeout" answer takes, against the client's much shorter timeout.
-pub const SLOW: Duration = Duration::from_secs(3);
+pub const SLOW: Duration = Duration::from_secs(10);
 
 /// Anthropic: about 30% of calls fail, 10% with a 429 (one in five of those asking for longer
-/// than the client waits in a call), 8% with a 529, 7% with a 500, 5% with a timeout (a 500
+/// than the client waits in a call), 8% with a 529, 9% with a 500, 3% with a timeout (a 500
 /// instead, after a key's first call).
 pub fn anthropic(fake: &FakeAnthropic, ledger: Arc<Ledger>, clock: Arc<ManualClock>, seed: u64) {
     fake.set_responder(move |req| {
@@ -48,7 +48,7 @@ pub fn anthropic(fake: &FakeAnthropic, ledger: Arc<Ledger>, clock: Arc<ManualClo
                     })
                 }
                 u if u < 0.18 => Answer::Overloaded,
-                u if u < 0.25 => Answer::ServerError(500),
+                u if u < 0.27 => Answer::ServerError(500),
                 // Only a key's first call hangs: those come together in the first round of work,
                 // so the real time the timeouts cost overlaps.
                 u if u < 0.30 && n == 0 => Answer::Timeout,

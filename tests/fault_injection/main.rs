@@ -42,7 +42,7 @@ const SEED: u64 = 0x00c0_ffee_2024;
 const MAX_ATTEMPTS: u32 = 5;
 /// The Anthropic client's timeout: an injected timeout costs this much real time, and an
 /// ordinary answer must never take this long, even on a loaded machine.
-const CLAUDE_TIMEOUT: Duration = Duration::from_secs(1);
+const CLAUDE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Retries of the Anthropic client within one call.
 const CLAUDE_RETRIES: u32 = 2;
 /// Retries of the GitHub client after a 5xx, and its waits for rate limits, within one call.
@@ -287,7 +287,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
         artifacts.entry(id).or_default().push(a);
     }
     let github_calls = github_ledger.snapshot();
-    let comments = github_state.lock().unwrap();
+    let comments = github_state.lock().unwrap().comments.clone();
     let (mut done, mut dead, mut done_after_retries, mut dead_unlucky) = (0, 0, 0, 0);
     for d in &sent {
         let event = by_delivery[d.id.as_str()];
@@ -312,7 +312,6 @@ async fn run_scenario(store: Arc<dyn Store>) {
             job.max_attempts
         );
         let kova_comments: Vec<&str> = comments
-            .comments
             .get(&d.number)
             .into_iter()
             .flatten()
