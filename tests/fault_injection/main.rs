@@ -38,6 +38,14 @@ use std::time::{Duration, Instant};
 const DELIVERIES: usize = 500;
 /// The fault plan's seed; any seed must pass.
 const SEED: u64 = 0x00c0_ffee_2024;
+
+/// The seed: `KOVA_FAULT_SEED` (decimal) when set, to explore other plans, else [`SEED`].
+fn seed() -> u64 {
+    std::env::var("KOVA_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(SEED)
+}
 /// The queue's attempt budget.
 const MAX_ATTEMPTS: u32 = 5;
 /// The Anthropic client's timeout: an injected timeout costs this much real time, and an
@@ -97,6 +105,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
     let clock = Arc::new(ManualClock::new(
         chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap(),
     ));
+    let seed = seed();
     let sent = deliveries(DELIVERIES);
     let gone: HashSet<u64> = sent
         .iter()
@@ -109,7 +118,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
     let github_ledger = Arc::new(Ledger::default());
     let fake_claude = FakeAnthropic::start().await;
     fake_claude.set_recording(false);
-    fakes::anthropic(&fake_claude, claude_ledger.clone(), clock.clone(), SEED);
+    fakes::anthropic(&fake_claude, claude_ledger.clone(), clock.clone(), seed);
     let fake_github = FakeGitHub::start().await;
     let storms: HashSet<u64> = sent
         .iter()
@@ -120,7 +129,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
         &fake_github,
         github_ledger.clone(),
         clock.clone(),
-        SEED,
+        seed,
         gone,
         storms,
     );
@@ -205,7 +214,8 @@ async fn run_scenario(store: Arc<dyn Store>) {
     }
     let ingested = started.elapsed();
 
-    // Workers run until the queue is empty; between rounds the clock moves to the next due job.
+    // Workers run until the queue is empty; between rounds the clock moves to the next due job
+    // (plus a second).
     let mut rounds = 0;
     let mut report = ProcessReport::default();
     // The most jobs one round after the first ran: retries coming back together.
@@ -450,7 +460,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
     }
 
     eprintln!(
-        "fault injection on {}: {DELIVERIES} deliveries ({} jobs) ingested in {ingested:.2?}, \
+        "fault injection on {} (seed {seed}): {DELIVERIES} deliveries ({} jobs) ingested in {ingested:.2?}, \
          processed in {processed:.2?} over {rounds} rounds (at most {largest_retry_round} jobs in \
          a round of retries, {queue_waits_checked} rate-limited jobs rescheduled no sooner than \
          told); {done} done ({done_after_retries} \
