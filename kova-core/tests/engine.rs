@@ -269,15 +269,29 @@ async fn retry_after_from_the_service_is_honoured() {
         })
     });
     let s = setup(vec![h], None, EngineSettings::default());
-    let out = s.kova.ingest(delivery("p1", "push", "{}")).await.unwrap();
-    s.kova.process_pending("w", 10).await.unwrap();
-    let job = s
-        .store
-        .get_job(out.job.unwrap().job_id())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(job.run_at - t0(), chrono::Duration::seconds(600));
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let out = s
+            .kova
+            .ingest(delivery(&format!("p{i}"), "push", "{}"))
+            .await
+            .unwrap();
+        ids.push(out.job.unwrap().job_id());
+    }
+    assert_eq!(s.kova.process_pending("w", 100).await.unwrap().retried, 20);
+    let mut waits = std::collections::HashSet::new();
+    for id in ids {
+        let job = s.store.get_job(id).await.unwrap().unwrap();
+        let wait = job.run_at - t0();
+        // Never sooner than asked; at most a tenth later.
+        assert!(
+            wait >= chrono::Duration::seconds(600) && wait < chrono::Duration::seconds(660),
+            "{wait}"
+        );
+        waits.insert(wait);
+    }
+    // Refused together, they do not all come back at the same instant.
+    assert!(waits.len() > 15, "{waits:?}");
 }
 
 #[tokio::test]

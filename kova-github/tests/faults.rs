@@ -474,3 +474,67 @@ async fn the_token_never_shows() {
     let builder_dbg = format!("{:?}", kova_github::GitHub::builder().token(TOKEN));
     assert!(!builder_dbg.contains(TOKEN), "{builder_dbg}");
 }
+
+#[tokio::test]
+async fn a_responder_answers_ahead_of_the_routes_and_can_keep_state() {
+    use std::sync::{Arc, Mutex};
+    let h = harness_with(|b| b.write_interval(Duration::ZERO)).await;
+    h.fake
+        .on("GET", "/repos/o/r", FakeResponse::ok(repo_json()))
+        .on(
+            "GET",
+            "/repos/o/r/issues/7/comments",
+            FakeResponse::ok(json!([])),
+        );
+    // A tiny stateful GitHub: comments created through the API are listed afterwards, and the
+    // first write is refused by a secondary limit.
+    let comments = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let writes = Arc::new(Mutex::new(0u32));
+    let (c, w) = (comments.clone(), writes.clone());
+    h.fake
+        .set_responder(move |req| match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/repos/o/r/issues/7/comments") => {
+                let mut n = w.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    return Some(
+                        FakeResponse::error(403, "You have exceeded a secondary rate limit.")
+                            .with_header("retry-after", "7"),
+                    );
+                }
+                let mut c = c.lock().unwrap();
+                let comment = json!({"id": 100 + c.len(), "body": req.json()["body"]});
+                c.push(comment.clone());
+                Some(FakeResponse::json(201, &comment))
+            }
+            ("GET", "/repos/o/r/issues/7/comments") => {
+                Some(FakeResponse::ok(json!(*c.lock().unwrap())))
+            }
+            _ => None,
+        });
+    let created = h
+        .github
+        .create_issue_comment(&r(), 7, "hello")
+        .await
+        .unwrap();
+    assert_eq!(created.id, 100);
+    assert_eq!(
+        h.sleeper.sleeps(),
+        [secs(7)],
+        "the retry-after was honoured"
+    );
+    let listed = h.github.list_issue_comments(&r(), 7).await.unwrap();
+    assert_eq!(listed.len(), 1, "the responder won over the route");
+    assert_eq!(listed[0].body, "hello");
+    // `None` falls through to the routes.
+    assert_eq!(h.github.get_repo(&r()).await.unwrap().repo, r());
+
+    h.fake.clear_responder();
+    assert!(h
+        .github
+        .list_issue_comments(&r(), 7)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(*writes.lock().unwrap(), 2);
+}

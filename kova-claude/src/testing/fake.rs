@@ -62,12 +62,28 @@ impl RecordedRequest {
     }
 }
 
-#[derive(Debug)]
+/// Answers a request from what it contains, before the queue is consulted: `Some` is the
+/// answer, `None` leaves the request to the queue and the fallback. See
+/// [`FakeAnthropic::set_responder`].
+pub type Responder = Arc<dyn Fn(&RecordedRequest) -> Option<FakeResponse> + Send + Sync>;
+
 struct Shared {
     script: Mutex<VecDeque<FakeResponse>>,
     fallback: Mutex<Option<FakeResponse>>,
+    responder: Mutex<Option<Responder>>,
     requests: Mutex<Vec<RecordedRequest>>,
     recording: AtomicBool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("script", &lock(&self.script).len())
+            .field("fallback", &lock(&self.fallback).is_some())
+            .field("responder", &lock(&self.responder).is_some())
+            .field("requests", &lock(&self.requests).len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -76,9 +92,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A Messages API on 127.0.0.1 (a free port) that answers from a queue of scripted responses
 /// and records every request. Like the real API it answers 401 without `x-api-key` and 400
-/// without `anthropic-version` (without using up a scripted response). When the queue is empty
-/// it answers with the fallback response, if set, or with a 500 that names the problem, so a
-/// test notices an unexpected call. Stops when dropped.
+/// without `anthropic-version` (without using up a scripted response). A
+/// [responder](Self::set_responder), if set, answers first; then the queue; when the queue is
+/// empty it answers with the fallback response, if set, or with a 500 that names the problem,
+/// so a test notices an unexpected call. Stops when dropped.
 #[derive(Debug)]
 pub struct FakeAnthropic {
     addr: SocketAddr,
@@ -110,6 +127,7 @@ impl FakeAnthropic {
         let shared = Arc::new(Shared {
             script: Mutex::default(),
             fallback: Mutex::default(),
+            responder: Mutex::default(),
             requests: Mutex::default(),
             recording: AtomicBool::new(true),
         });
@@ -135,6 +153,25 @@ impl FakeAnthropic {
     /// Answers with `response` whenever the queue is empty (for benchmarks and load).
     pub fn set_fallback(&self, response: FakeResponse) -> &Self {
         *lock(&self.shared.fallback) = Some(response);
+        self
+    }
+
+    /// Answers every authenticated request with `responder(&request)` when it returns `Some`;
+    /// `None` leaves the request to the queue and the fallback. The responder sees each request
+    /// (recorded or not), may keep state, and is called on the server's tasks, concurrently:
+    /// for fault injection (a seeded share of 429s, 529s and slow answers) and answers that
+    /// depend on the prompt. Replaces any earlier responder.
+    pub fn set_responder(
+        &self,
+        responder: impl Fn(&RecordedRequest) -> Option<FakeResponse> + Send + Sync + 'static,
+    ) -> &Self {
+        *lock(&self.shared.responder) = Some(Arc::new(responder));
+        self
+    }
+
+    /// Removes the responder: the queue and the fallback answer everything again.
+    pub fn clear_responder(&self) -> &Self {
+        *lock(&self.shared.responder) = None;
         self
     }
 
@@ -184,6 +221,12 @@ async fn handle(
     };
     let has_key = recorded.header("x-api-key").is_some_and(|k| !k.is_empty());
     let has_version = recorded.header("anthropic-version").is_some();
+    // Cloned out of the lock: the responder is the test's code and may take its time.
+    let responder = lock(&shared.responder).clone();
+    let answered = match &responder {
+        Some(r) if has_key && has_version => r(&recorded),
+        _ => None,
+    };
     if shared.recording.load(Ordering::Relaxed) {
         lock(&shared.requests).push(recorded);
     }
@@ -196,6 +239,8 @@ async fn handle(
             "invalid_request_error",
             "anthropic-version: header is required",
         )
+    } else if let Some(r) = answered {
+        r
     } else {
         let next = lock(&shared.script).pop_front();
         match next.or_else(|| lock(&shared.fallback).clone()) {

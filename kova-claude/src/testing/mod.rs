@@ -1,6 +1,7 @@
 //! Test tools (feature `testing`): [`FakeAnthropic`], a local server that speaks the Messages
-//! API's wire format from a script and records every request, and [`RecordingSleeper`], which
-//! records backoff waits instead of waiting.
+//! API's wire format from a script (or from a [`Responder`] that looks at each request) and
+//! records every request, and [`RecordingSleeper`], which records backoff waits instead of
+//! waiting.
 //!
 //! ```
 //! use kova_claude::testing::{FakeAnthropic, FakeResponse, RecordingSleeper};
@@ -30,7 +31,7 @@
 mod fake;
 mod script;
 
-pub use fake::{FakeAnthropic, RecordedRequest};
+pub use fake::{FakeAnthropic, RecordedRequest, Responder};
 pub use script::{encode_sse, message_json, stream_events, Chunk, FakeResponse};
 
 use crate::retry::Sleeper;

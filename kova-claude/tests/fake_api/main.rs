@@ -2,6 +2,7 @@
 //! retries and waits as recorded.
 
 mod complete;
+mod responder;
 mod retries;
 mod streaming;
 

@@ -29,8 +29,10 @@ impl Backoff {
     }
 
     /// The wait before retrying after failed attempt `attempt` (1-based); `seed` picks the
-    /// jitter (pass something that differs per job, e.g. its id). `at_least` (a service's
-    /// `retry-after`) wins when longer.
+    /// jitter (pass something that differs per job, e.g. its id). When `at_least` (a service's
+    /// `retry-after`) is longer, the wait is `at_least` plus a jitter of up to a tenth of it
+    /// (or of up to half the backoff, if that is more): never sooner than the service asked,
+    /// and jobs it refused together do not all return at the same instant.
     pub fn delay(&self, attempt: u32, seed: u64, at_least: Option<Duration>) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
         let full = self.base.saturating_mul(1u32 << exp).min(self.max);
@@ -38,7 +40,13 @@ impl Backoff {
         let frac = 0.5 + 0.5 * unit_interval(seed ^ (u64::from(attempt) << 32));
         let jittered = full.mul_f64(frac);
         match at_least {
-            Some(min) if min > jittered => min,
+            // One rate limit refuses every job in flight with the same wait; returning them
+            // as one burst is what trips a secondary rate limit again.
+            Some(min) if min > jittered => {
+                let spread = (full / 2).max(min / 10);
+                let r = unit_interval(seed.rotate_left(29) ^ u64::from(attempt) ^ 0x5EED);
+                min.saturating_add(spread.mul_f64(r))
+            }
             _ => jittered,
         }
     }
@@ -84,10 +92,35 @@ mod tests {
     #[test]
     fn retry_after_wins_when_longer() {
         let b = Backoff::default();
-        assert_eq!(
-            b.delay(1, 7, Some(Duration::from_secs(90))),
-            Duration::from_secs(90)
+        let d = b.delay(1, 7, Some(Duration::from_secs(90)));
+        assert!(
+            d >= Duration::from_secs(90) && d < Duration::from_secs(99),
+            "{d:?}"
         );
         assert!(b.delay(1, 7, Some(Duration::from_millis(1))) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn jobs_told_to_wait_the_same_do_not_return_together() {
+        // One secondary rate limit refuses many jobs with the same retry-after: they must not
+        // all come back at the same instant, which is the burst that trips the limit again.
+        let b = Backoff::new(Duration::from_secs(1), Duration::from_secs(8));
+        let asked = Duration::from_secs(120);
+        let waits: Vec<Duration> = (0..300u64)
+            .map(|seed| b.delay(1, seed, Some(asked)))
+            .collect();
+        assert!(waits.iter().all(|w| *w >= asked), "never sooner than asked");
+        // Spread over a tenth of the asked wait (more than the backoff's own jitter here).
+        assert!(waits.iter().all(|w| *w < asked + asked / 10), "{waits:?}");
+        let distinct: std::collections::HashSet<u128> =
+            waits.iter().map(|w| w.as_millis()).collect();
+        assert!(distinct.len() > 250, "{} distinct waits", distinct.len());
+        let (lo, hi) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+        assert!(*hi - *lo > Duration::from_secs(10), "spread {lo:?}..{hi:?}");
+        // A short retry-after spreads by up to half the backoff instead.
+        for seed in 0..50 {
+            let short = b.delay(3, seed, Some(Duration::from_secs(5)));
+            assert!(short >= Duration::from_secs(5) && short < Duration::from_secs(7));
+        }
     }
 }

@@ -27,6 +27,8 @@ const BASE_PLACEHOLDER: &str = "{base}";
 /// - Every request is recorded (method, path, query, headers, body) for assertions.
 /// - [`serve_issue_comments`](Self::serve_issue_comments) keeps issue comments in memory, so
 ///   listing, posting and editing comments behaves like GitHub.
+/// - A [responder](Self::set_responder) can answer from the request itself, ahead of the
+///   routes (stateful resources, seeded fault injection).
 /// - Unrouted requests get GitHub's 404 body.
 ///
 /// The server stops when the value is dropped.
@@ -36,9 +38,14 @@ pub struct FakeGitHub {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Answers a request from what it contains, ahead of the routes: `Some` is the answer, `None`
+/// leaves the request to the routes. See [`FakeGitHub::set_responder`].
+pub type Responder = Arc<dyn Fn(&RecordedRequest) -> Option<FakeResponse> + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     base_url: String,
+    responder: Option<Responder>,
     routes: Vec<Route>,
     requests: Vec<RecordedRequest>,
     in_flight: usize,
@@ -270,6 +277,26 @@ impl FakeGitHub {
         self
     }
 
+    /// Answers every request with `responder(&request)` when it returns `Some`; `None` leaves
+    /// the request to the routes. The responder sees every request, may keep state (a small
+    /// in-memory GitHub), and is called concurrently from the server's tasks: for fault
+    /// injection (a seeded share of 502s and rate limits) and resources that change as the
+    /// client writes. ETags and delays of its answers work as for routed ones. Replaces any
+    /// earlier responder.
+    pub fn set_responder(
+        &self,
+        responder: impl Fn(&RecordedRequest) -> Option<FakeResponse> + Send + Sync + 'static,
+    ) -> &Self {
+        self.lock().responder = Some(Arc::new(responder));
+        self
+    }
+
+    /// Removes the responder: only the routes answer again.
+    pub fn clear_responder(&self) -> &Self {
+        self.lock().responder = None;
+        self
+    }
+
     /// Loads an `@octokit/fixtures` scenario (`normalized-fixture.json`: a list of recorded
     /// exchanges). `Link` headers pointing at api.github.com are pointed at this server.
     /// Returns how many routes were added.
@@ -366,27 +393,37 @@ async fn handle(
             .collect(),
         body,
     };
+    // Cloned out of the lock: the responder is the test's code and may take its time.
+    let responder = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .responder
+        .clone();
+    let answered = responder.and_then(|r| r(&recorded));
     let (response, base) = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         let query = recorded.query_pairs();
-        let chosen = s
-            .routes
-            .iter_mut()
-            .enumerate()
-            .rev()
-            .filter(|(_, r)| {
-                r.method == method
-                    && r.path == recorded.path
-                    && r.query.iter().all(|p| query.contains(p))
-            })
-            .max_by_key(|(i, r)| (r.query.len(), *i))
-            .map(|(_, r)| {
-                if r.responses.len() > 1 {
-                    r.responses.pop_front().unwrap_or_else(not_found)
-                } else {
-                    r.responses.front().cloned().unwrap_or_else(not_found)
-                }
-            });
+        // The responder first, then the routes, then the in-memory comments.
+        let routed = || {
+            s.routes
+                .iter_mut()
+                .enumerate()
+                .rev()
+                .filter(|(_, r)| {
+                    r.method == method
+                        && r.path == recorded.path
+                        && r.query.iter().all(|p| query.contains(p))
+                })
+                .max_by_key(|(i, r)| (r.query.len(), *i))
+                .map(|(_, r)| {
+                    if r.responses.len() > 1 {
+                        r.responses.pop_front().unwrap_or_else(not_found)
+                    } else {
+                        r.responses.front().cloned().unwrap_or_else(not_found)
+                    }
+                })
+        };
+        let chosen = answered.or_else(routed);
         let base = s.base_url.clone();
         let chosen = match chosen {
             Some(r) => Some(r),

@@ -6,5 +6,5 @@ mod comments;
 mod fake;
 mod sleeper;
 
-pub use fake::{FakeGitHub, FakeResponse, RecordedRequest};
+pub use fake::{FakeGitHub, FakeResponse, RecordedRequest, Responder};
 pub use sleeper::RecordingSleeper;
