@@ -390,3 +390,62 @@ async fn bodies_are_toasted_with_lz4() {
     );
     drop_schema(&store, &schema).await;
 }
+
+#[tokio::test]
+async fn claims_walk_the_queue_index_even_with_stale_statistics() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    let pool = store.pool();
+    // Statistics taken while the queue was empty, then a backlog of 50,000 due jobs.
+    sqlx::raw_sql(
+        "ANALYZE jobs;
+         INSERT INTO jobs (kind, payload, attempts, max_attempts, run_at, status, created_at,
+                           updated_at)
+         SELECT 'k', 'null', 0, 5, now() - interval '1 minute', 'queued', now(), now()
+         FROM generate_series(1, 50000);",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    for (k, v) in jobs::CLAIM_SETTINGS {
+        sqlx::raw_sql(&format!("SET LOCAL {k} = {v}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let explain = format!(
+        "EXPLAIN {}{JOB_COLS}, picked.pri, picked.due",
+        jobs::CLAIM_SQL
+    );
+    let now = chrono::Utc::now();
+    let plan = sqlx::query_scalar::<_, String>(&explain)
+        .bind(now)
+        .bind(now + chrono::Duration::seconds(60))
+        .bind("w")
+        .bind(50i64)
+        .persistent(false)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap()
+        .join("\n");
+    tx.rollback().await.unwrap();
+    assert!(
+        plan.contains("Index Scan using jobs_queued") && !plan.contains("Bitmap"),
+        "the claim walks jobs_queued in order and stops at the limit:\n{plan}"
+    );
+    let claimed = store
+        .claim_jobs(&ClaimRequest::new(
+            "w",
+            50,
+            std::time::Duration::from_secs(60),
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 50);
+    drop_schema(&store, &schema).await;
+}
