@@ -88,13 +88,13 @@ async fn complete_many(pool: &PgPool, items: &[Item]) -> Result<HashSet<i64>> {
              ORDER BY id
          ), held AS (
              SELECT j.id, input.at FROM jobs j JOIN input ON j.id = input.id
-             WHERE j.status = 'running' AND j.leased_by = input.worker
+             WHERE (j.status = 'running') IS NOT FALSE AND j.leased_by = input.worker
              ORDER BY j.id
              FOR UPDATE OF j
          ), j AS (
              UPDATE jobs SET status = 'done', lease_until = NULL, leased_by = NULL,
                  updated_at = held.at
-             FROM held WHERE jobs.id = held.id AND jobs.status = 'running'
+             FROM held WHERE jobs.id = held.id AND (jobs.status = 'running') IS NOT FALSE
              RETURNING jobs.id, jobs.event_id
          ), e AS (
              UPDATE events SET status = 'processed' WHERE id IN (SELECT event_id FROM j)

@@ -169,6 +169,13 @@ pub(super) async fn claim(pool: &PgPool, req: &ClaimRequest) -> Result<Vec<Job>>
     Ok(out.into_iter().map(|(_, j)| j).collect())
 }
 
+// Every "the job this worker holds" lookup below says `(status = 'running') IS NOT FALSE`
+// (the same thing: status is never NULL) instead of `status = 'running'`. The plain form lets
+// the planner answer it from the partial index `jobs_running (lease_until, id)`, where the id
+// is not the leading column: that is a walk over every entry of the index, including those of
+// the thousands of jobs finished since the last vacuum, once per job (measured: claim+complete
+// 3x slower). This form cannot use that index, so the lookup goes through the primary key.
+
 /// After a state change matched no row: the job is missing, or someone else holds it.
 pub(super) async fn explain_miss(pool: &PgPool, id: JobId, worker: &str) -> Error {
     match sqlx::query_scalar::<_, i64>("SELECT id FROM jobs WHERE id = $1")
@@ -185,7 +192,7 @@ pub(super) async fn explain_miss(pool: &PgPool, id: JobId, worker: &str) -> Erro
 pub(super) async fn renew(pool: &PgPool, id: JobId, worker: &str, until: Timestamp) -> Result<()> {
     let n = sqlx::query(
         "UPDATE jobs SET lease_until = $3
-         WHERE id = $1 AND status = 'running' AND leased_by = $2",
+         WHERE id = $1 AND (status = 'running') IS NOT FALSE AND leased_by = $2",
     )
     .bind(id.0)
     .bind(worker)
@@ -218,7 +225,7 @@ pub(super) async fn finish(
         "WITH j AS (
              UPDATE jobs SET status = $4, lease_until = NULL, leased_by = NULL, updated_at = $3,
                  last_error = COALESCE($5, last_error)
-             WHERE id = $1 AND status = 'running' AND leased_by = $2
+             WHERE id = $1 AND (status = 'running') IS NOT FALSE AND leased_by = $2
              RETURNING event_id
          ), e AS (
              UPDATE events SET status = $6 WHERE id IN (SELECT event_id FROM j)
@@ -254,7 +261,7 @@ pub(super) async fn retry(
                  status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
                  run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE $3 END,
                  lease_until = NULL, leased_by = NULL, last_error = $4, updated_at = $5
-             WHERE id = $1 AND status = 'running' AND leased_by = $2
+             WHERE id = $1 AND (status = 'running') IS NOT FALSE AND leased_by = $2
              RETURNING status, event_id
          ), e AS (
              UPDATE events SET status = 'failed'
@@ -281,7 +288,7 @@ pub(super) async fn release(pool: &PgPool, id: JobId, worker: &str, now: Timesta
     let n = sqlx::query(
         "UPDATE jobs SET status = 'queued', lease_until = NULL, leased_by = NULL,
              attempts = GREATEST(attempts - 1, 0), run_at = $3, updated_at = $3
-         WHERE id = $1 AND status = 'running' AND leased_by = $2",
+         WHERE id = $1 AND (status = 'running') IS NOT FALSE AND leased_by = $2",
     )
     .bind(id.0)
     .bind(worker)
