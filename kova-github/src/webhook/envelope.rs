@@ -65,7 +65,11 @@ impl<'a> Envelope<'a> {
     /// Reads the envelope of a JSON payload. Malformed JSON (or a payload that is not an object)
     /// is [`Error::Invalid`] naming `body`.
     pub fn parse(body: &'a [u8]) -> Result<Self> {
-        serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+        // serde_json checks UTF-8 only in the strings it reads, not in the ones it skips, so a
+        // body that no handler could parse would pass; check the whole body first.
+        let text = std::str::from_utf8(body)
+            .map_err(|e| Error::invalid("body", format!("not valid UTF-8: {e}")))?;
+        serde_json::from_str(text).map_err(|e| Error::invalid("body", e.to_string()))
     }
 
     /// The repository as a validated reference, if the payload names one.
@@ -129,6 +133,20 @@ mod tests {
             }
         );
         assert_eq!(env.repo().unwrap(), None);
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_skipped_field_is_malformed() {
+        // Found by the `envelope` fuzz target: the bad byte sits in a key the envelope skips.
+        let body = b"{\"action\":\"opened\",\"pull_request\":{\"tit\xfale\":1}}";
+        assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
+        match Envelope::parse(body) {
+            Err(Error::Invalid { field, message }) => {
+                assert_eq!(field, "body");
+                assert!(message.contains("UTF-8"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
