@@ -21,7 +21,20 @@ const EVENTS: &[&str] = &[
 ];
 
 fuzz_target!(|body: &[u8]| {
-    let value: Option<Value> = serde_json::from_slice(body).ok();
+    let parsed = serde_json::from_slice::<Value>(body);
+    // JSON's grammar allows any exponent, but a `Value` cannot hold 1e400; parsers that skip
+    // the number (the envelope, the views) accept it, so such bodies are compared no further.
+    if parsed
+        .as_ref()
+        .is_err_and(|e| e.to_string().starts_with("number out of range"))
+    {
+        let _ = Envelope::parse(body);
+        for &event in EVENTS {
+            let _ = parse_event(event, body);
+        }
+        return;
+    }
+    let value = parsed.ok();
     let str_at = |path: &[&str]| -> Option<&str> {
         let mut v = value.as_ref()?;
         for key in path {
