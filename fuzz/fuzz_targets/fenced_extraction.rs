@@ -11,8 +11,28 @@ use kova_core::ArtifactKind;
 use libfuzzer_sys::fuzz_target;
 
 const WANTED: &[&str] = &[
-    "rust", "rs", "python", "yaml", "yml", "json", "toml", "ini", "xml", "mermaid", "markdown",
-    "md", "text", "html", "shell", "bash", "typescript", "go", "", "RUST", "c++", "unknown",
+    "rust",
+    "rs",
+    "python",
+    "yaml",
+    "yml",
+    "json",
+    "toml",
+    "ini",
+    "xml",
+    "mermaid",
+    "markdown",
+    "md",
+    "text",
+    "html",
+    "shell",
+    "bash",
+    "typescript",
+    "go",
+    "",
+    "RUST",
+    "c++",
+    "unknown",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -50,9 +70,9 @@ fuzz_target!(|data: &[u8]| {
         how => {
             let tag = e.tag.as_deref().unwrap_or("");
             assert!(
-                blocks
-                    .iter()
-                    .any(|b| b.body == e.content && b.unterminated == e.unterminated && b.tag == tag),
+                blocks.iter().any(|b| b.body == e.content
+                    && b.unterminated == e.unterminated
+                    && b.tag == tag),
                 "extracted content is one of the blocks"
             );
             match how {

@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         assert!((1..=5).contains(&entry.sync_priority));
         let found = config.entry(&entry.repo).expect("entry finds itself");
         assert!(found.repo.same_as(&entry.repo));
-        assert_eq!(entry.repo.to_string().parse().ok(), Some(entry.repo.clone()));
+        assert_eq!(
+            entry.repo.to_string().parse().ok(),
+            Some(entry.repo.clone())
+        );
         if let Some(pattern) = &config.discovery_settings.repo_name_pattern {
             pattern.matches(entry.repo.name());
         }

@@ -13,8 +13,13 @@ use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 /// Every (kind, target) pair `generate` and `analyze_code` accept, and the Mermaid types.
-fn targets() -> &'static (Vec<(ArtifactKind, String)>, Vec<String>) {
-    static TARGETS: OnceLock<(Vec<(ArtifactKind, String)>, Vec<String>)> = OnceLock::new();
+struct Targets {
+    pairs: Vec<(ArtifactKind, String)>,
+    mermaid_types: Vec<String>,
+}
+
+fn targets() -> &'static Targets {
+    static TARGETS: OnceLock<Targets> = OnceLock::new();
     TARGETS.get_or_init(|| {
         let types = supported_types();
         let mut pairs: Vec<(ArtifactKind, String)> = types
@@ -31,7 +36,10 @@ fn targets() -> &'static (Vec<(ArtifactKind, String)>, Vec<String>) {
                 .iter()
                 .map(|t| (ArtifactKind::Analysis, t.clone())),
         );
-        (pairs, types.diagram_types)
+        Targets {
+            pairs,
+            mermaid_types: types.diagram_types,
+        }
     })
 }
 
@@ -41,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let (pairs, mermaid_types) = targets();
+    let Targets {
+        pairs,
+        mermaid_types,
+    } = targets();
     let (kind, target) = &pairs[usize::from(selector) % pairs.len()];
     let (kind, target) = (*kind, target.as_str());
     let answer = String::from_utf8_lossy(rest);
@@ -94,11 +105,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if check_mermaid(text).is_ok() {
-        let starts_a_diagram = text.lines().map(str::trim).any(|line| {
-            mermaid_types
-                .iter()
-                .any(|t| line.starts_with(t.as_str()))
-        });
+        let starts_a_diagram = text
+            .lines()
+            .map(str::trim)
+            .any(|line| mermaid_types.iter().any(|t| line.starts_with(t.as_str())));
         assert!(starts_a_diagram);
     }
 });
