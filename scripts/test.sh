@@ -24,6 +24,9 @@ if [ -z "${KOVA_TEST_POSTGRES_URL:-}" ]; then
 fi
 cargo test --workspace --all-features
 
+step "fuzz smoke (each cargo-fuzz target briefly, from the committed seeds)"
+bash scripts/fuzz-smoke.sh
+
 if [ -f kova-py/pyproject.toml ]; then
   step "Python bindings (maturin + pytest)"
   bash scripts/test-python.sh

@@ -74,6 +74,23 @@ fn round_trip_keeps_unknown_fields_and_values() {
 }
 
 #[test]
+fn unknown_numbers_survive_repeated_saves() {
+    // Found by the `repos_config` fuzz target: without serde_json's `float_roundtrip`, a float
+    // with more digits than an f64 holds was read 1 ULP off, so each save changed it again.
+    let text = r#"{"github_owner": "octo", "measure": 411111111111111111111111111111111111111111111111111111111111111111,
+        "ratio": 0.1000000000000000055511151231257827021181583404541015625, "tiny": 2.2250738585072011e-308}"#;
+    let c = ReposConfig::parse(text).unwrap();
+    let written = c.to_json_string();
+    let again = ReposConfig::parse(&written).unwrap();
+    assert_eq!(again, c);
+    assert_eq!(again.to_json_string(), written);
+    // Read exactly as the standard library reads it (correctly rounded).
+    let original: Value = serde_json::from_str(text).unwrap();
+    let digits = format!("4{}", "1".repeat(65));
+    assert_eq!(original["measure"].as_f64(), digits.parse::<f64>().ok());
+}
+
+#[test]
 fn save_and_load_through_a_file() {
     let dir = std::env::temp_dir().join(format!("kova-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One fenced block of a Markdown answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Fence {
+pub struct Fence {
     /// The first word of the info string, lowercased (`rust`, `yaml`); empty when untagged.
     pub tag: String,
     /// The block's content, without the fences.
@@ -38,7 +38,7 @@ impl Extraction {
 
 /// What extraction found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Extracted {
+pub struct Extracted {
     /// The content.
     pub content: String,
     /// How it was found.

@@ -317,7 +317,9 @@ pub(crate) fn apply_options(
     req
 }
 
-fn pick(kind: ArtifactKind, target: &str, answer: &str) -> Extracted {
+/// Extraction for `kind`: documents and analyses keep their inner code blocks; other kinds
+/// take one fenced block.
+pub(crate) fn pick(kind: ArtifactKind, target: &str, answer: &str) -> Extracted {
     match kind {
         ArtifactKind::Document | ArtifactKind::Analysis => extract_document(answer, target),
         _ => extract(answer, target),

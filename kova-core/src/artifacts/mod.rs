@@ -22,6 +22,9 @@ mod analyze;
 mod ask;
 mod command;
 mod extract;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod generate;
 pub mod idempotency;
 mod languages;

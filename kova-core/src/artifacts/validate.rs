@@ -65,7 +65,7 @@ pub(crate) fn parse_yaml(content: &str) -> Result<Vec<serde_norway::Value>, Stri
 
 /// One `key = value` of an INI file, with its section.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IniEntry {
+pub struct IniEntry {
     /// The section (`""` before the first header).
     pub section: String,
     /// The key.

@@ -108,7 +108,10 @@ pub fn parse_event(event: &str, body: &[u8]) -> Result<GitHubEvent> {
 
 /// Parses one typed view (for a handler that knows its event).
 pub fn parse_payload<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+    // As in `Envelope::parse`: serde_json does not check UTF-8 in the strings a view skips.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::invalid("body", format!("not valid UTF-8: {e}")))?;
+    serde_json::from_str(text).map_err(|e| Error::invalid("body", e.to_string()))
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Box<T>> {
@@ -141,5 +144,17 @@ mod tests {
             parse_event("push", b"{not json"),
             Err(Error::Invalid { field, .. }) if field == "body"
         ));
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_skipped_field_is_malformed() {
+        // Found by the `envelope` fuzz target: views skip unknown fields without reading them.
+        let body = b"{\"ref\":\"refs/heads/main\",\"unknown\":\"\xfa\"}";
+        for event in ["push", "pull_request", "star"] {
+            assert!(matches!(
+                parse_event(event, body),
+                Err(Error::Invalid { field, .. }) if field == "body"
+            ));
+        }
     }
 }

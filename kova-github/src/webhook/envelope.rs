@@ -1,6 +1,7 @@
 //! The webhook envelope: the few fields ingest needs, read without building the payload.
 
 use kova_core::{Error, RepoRef, Result};
+use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -15,13 +16,13 @@ pub struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "borrowed")]
     pub action: Option<Cow<'a, str>>,
     /// `repository.full_name`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub repository: Option<RepositoryField<'a>>,
     /// `installation.id`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub installation: Option<InstallationField>,
     /// `sender.login`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub sender: Option<SenderField<'a>>,
 }
 
@@ -61,11 +62,55 @@ where
     Ok(Option::<Borrowed<'a>>::deserialize(d)?.map(|b| b.0))
 }
 
+/// Deserializes a struct from a JSON object only: serde's derived struct visitors also accept a
+/// sequence (fields by position), which would read `[]` as an empty envelope and
+/// `"installation":[42]` as installation 42.
+struct ObjectOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// Deserializes an optional struct field that must be a JSON object (or null).
+fn object<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Object<T>(T);
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+        fn deserialize<D2: Deserializer<'de>>(d: D2) -> std::result::Result<Self, D2::Error> {
+            T::deserialize(ObjectOnly(d)).map(Object)
+        }
+    }
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
 impl<'a> Envelope<'a> {
     /// Reads the envelope of a JSON payload. Malformed JSON (or a payload that is not an object)
     /// is [`Error::Invalid`] naming `body`.
     pub fn parse(body: &'a [u8]) -> Result<Self> {
-        serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+        // serde_json checks UTF-8 only in the strings it reads, not in the ones it skips, so a
+        // body that no handler could parse would pass; check the whole body first.
+        let text = std::str::from_utf8(body)
+            .map_err(|e| Error::invalid("body", format!("not valid UTF-8: {e}")))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        Envelope::deserialize(ObjectOnly(&mut de))
+            .and_then(|envelope| de.end().map(|()| envelope))
+            .map_err(|e| Error::invalid("body", e.to_string()))
     }
 
     /// The repository as a validated reference, if the payload names one.
@@ -129,6 +174,40 @@ mod tests {
             }
         );
         assert_eq!(env.repo().unwrap(), None);
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_skipped_field_is_malformed() {
+        // Found by the `envelope` fuzz target: the bad byte sits in a key the envelope skips.
+        let body = b"{\"action\":\"opened\",\"pull_request\":{\"tit\xfale\":1}}";
+        assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
+        match Envelope::parse(body) {
+            Err(Error::Invalid { field, message }) => {
+                assert_eq!(field, "body");
+                assert!(message.contains("UTF-8"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn arrays_are_not_objects() {
+        // Found by the `envelope` fuzz target: `[]` read as an empty envelope.
+        for bad in [
+            &b"[]"[..],
+            b"[\"opened\"]",
+            br#"{"installation":[42]}"#,
+            br#"{"repository":["o/r"]}"#,
+            br#"{"sender":[]}"#,
+            b"{} x",
+        ] {
+            match Envelope::parse(bad) {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "body"),
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(bad)),
+            }
+        }
+        let env = Envelope::parse(br#" {"installation":{"id":42},"sender":null} "#).unwrap();
+        assert_eq!(env.installation_id(), Some(42));
     }
 
     #[test]
