@@ -384,10 +384,13 @@ async fn bodies_are_toasted_with_lz4() {
     .fetch_one(store.pool())
     .await
     .unwrap();
-    assert_eq!(
-        method, "l",
-        "events.body uses LZ4 (this server supports it)"
-    );
+    // A server built without LZ4 keeps the default (the migration says so in a notice).
+    let probe = "CREATE TEMP TABLE kova_lz4_probe (b BYTEA COMPRESSION lz4)";
+    if sqlx::raw_sql(probe).execute(store.pool()).await.is_ok() {
+        assert_eq!(method, "l", "events.body uses LZ4");
+    } else {
+        eprintln!("notice: this PostgreSQL has no LZ4; events.body keeps the default compression");
+    }
     drop_schema(&store, &schema).await;
 }
 
