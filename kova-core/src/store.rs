@@ -409,16 +409,27 @@ pub trait Store: Send + Sync + Debug + 'static {
 pub trait StoreExt: Store {
     /// Every repository, following the cursor through all pages.
     async fn all_repositories(&self) -> Result<Vec<Repository>> {
-        let mut out = Vec::new();
-        let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-        loop {
-            let page = self.list_repositories(&opts).await?;
-            out.extend(page.items);
-            match page.next_cursor {
-                Some(c) => opts = opts.with_cursor(c),
-                None => return Ok(out),
-            }
-        }
+        Page::collect_all(|o| async move { self.list_repositories(&o).await }).await
+    }
+
+    /// Every event the filter matches, through all pages.
+    async fn all_events(&self, filter: &EventFilter) -> Result<Vec<WebhookEvent>> {
+        Page::collect_all(|o| async move { self.list_events(filter, &o).await }).await
+    }
+
+    /// Every job the filter matches, through all pages.
+    async fn all_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        Page::collect_all(|o| async move { self.list_jobs(filter, &o).await }).await
+    }
+
+    /// Every artifact the filter matches, through all pages.
+    async fn all_artifacts(&self, filter: &ArtifactFilter) -> Result<Vec<Artifact>> {
+        Page::collect_all(|o| async move { self.list_artifacts(filter, &o).await }).await
+    }
+
+    /// Every LLM interaction the filter matches, through all pages.
+    async fn all_interactions(&self, filter: &InteractionFilter) -> Result<Vec<LlmInteraction>> {
+        Page::collect_all(|o| async move { self.list_interactions(filter, &o).await }).await
     }
 }
 

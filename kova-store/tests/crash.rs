@@ -6,7 +6,7 @@
 //! `KOVA_CRASH_CHILD=<store spec>`, so no extra binary is needed.
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
-use kova_core::{EventFilter, ListOptions, NewJob, Store, WebhookDelivery, MAX_PAGE_SIZE};
+use kova_core::{EventFilter, NewJob, Store, StoreExt, WebhookDelivery};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -160,19 +160,12 @@ fn run_and_kill(spec: &str) -> Vec<String> {
 /// Every acknowledged id is stored exactly once, and the reopened store still takes writes.
 async fn check(store: &dyn Store, acked: &[String]) {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let page = store
-            .list_events(&EventFilter::default(), &opts)
-            .await
-            .expect("list events after the crash");
-        for e in &page.items {
-            *counts.entry(e.delivery.delivery_id.clone()).or_default() += 1;
-        }
-        match page.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => break,
-        }
+    for e in store
+        .all_events(&EventFilter::default())
+        .await
+        .expect("list events after the crash")
+    {
+        *counts.entry(e.delivery.delivery_id).or_default() += 1;
     }
     assert!(acked.len() >= KILL_AFTER);
     for id in acked {

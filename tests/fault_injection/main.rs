@@ -244,7 +244,10 @@ async fn run_scenario(store: Arc<dyn Store>) {
         if rounds > 1 {
             largest_retry_round = largest_retry_round.max(report.claimed - claimed_before);
         }
-        let queued = all_jobs(store.as_ref(), Some(JobStatus::Queued)).await;
+        let queued = store
+            .all_jobs(&JobFilter::default().with_status(JobStatus::Queued))
+            .await
+            .unwrap();
         let summary = store.jobs_summary().await.unwrap();
         assert_eq!(summary.running, 0, "jobs left running: {summary:?}");
         // The queue honours the wait a rate-limited job was told, whether the service said it
@@ -278,7 +281,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
     );
 
     // None lost: every delivery stored exactly once, in the state its job ended in.
-    let stored = all_events(store.as_ref()).await;
+    let stored = store.all_events(&EventFilter::default()).await.unwrap();
     assert_eq!(stored.len(), DELIVERIES, "one row per delivery");
     let by_delivery: HashMap<&str, &WebhookEvent> = stored
         .iter()
@@ -286,11 +289,15 @@ async fn run_scenario(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(by_delivery.len(), DELIVERIES, "delivery ids are unique");
 
-    let all = all_jobs(store.as_ref(), None).await;
+    let all = store.all_jobs(&JobFilter::default()).await.unwrap();
     assert_eq!(all.len(), jobs.len(), "one job per handled delivery");
     let job_of: HashMap<JobId, &Job> = all.iter().map(|j| (j.id, j)).collect();
     let mut artifacts: HashMap<EventId, Vec<Artifact>> = HashMap::new();
-    for a in all_artifacts(store.as_ref()).await {
+    for a in store
+        .all_artifacts(&ArtifactFilter::default())
+        .await
+        .unwrap()
+    {
         let ArtifactSource::Event(id) = a.source else {
             panic!("an artifact not made by an event: {a:?}");
         };
@@ -453,7 +460,10 @@ async fn run_scenario(store: Arc<dyn Store>) {
     }
 
     // Every LLM call is recorded, failed ones with their error.
-    let interactions = all_interactions(store.as_ref()).await;
+    let interactions = store
+        .all_interactions(&InteractionFilter::default())
+        .await
+        .unwrap();
     assert_eq!(interactions.len(), claude_report.client_calls);
     for i in interactions.iter().filter(|i| !i.success) {
         assert!(i.error.as_deref().is_some_and(|e| !e.is_empty()), "{i:?}");
@@ -495,69 +505,4 @@ fn retry_after_in(error: &str) -> Option<Duration> {
 /// Whether an error message names the upstream service that failed.
 fn names_upstream(error: &str) -> bool {
     error.starts_with("anthropic: ") || error.starts_with("github: ")
-}
-
-async fn all_jobs(store: &dyn Store, status: Option<JobStatus>) -> Vec<Job> {
-    let mut filter = JobFilter::default();
-    if let Some(s) = status {
-        filter = filter.with_status(s);
-    }
-    let mut out = Vec::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let page = store.list_jobs(&filter, &opts).await.unwrap();
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => return out,
-        }
-    }
-}
-
-async fn all_events(store: &dyn Store) -> Vec<WebhookEvent> {
-    let mut out = Vec::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let page = store
-            .list_events(&EventFilter::default(), &opts)
-            .await
-            .unwrap();
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => return out,
-        }
-    }
-}
-
-async fn all_artifacts(store: &dyn Store) -> Vec<Artifact> {
-    let mut out = Vec::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let page = store
-            .list_artifacts(&ArtifactFilter::default(), &opts)
-            .await
-            .unwrap();
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => return out,
-        }
-    }
-}
-
-async fn all_interactions(store: &dyn Store) -> Vec<LlmInteraction> {
-    let mut out = Vec::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let page = store
-            .list_interactions(&InteractionFilter::default(), &opts)
-            .await
-            .unwrap();
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => return out,
-        }
-    }
 }

@@ -89,6 +89,25 @@ impl<T> Page<T> {
         Page { items, next_cursor }
     }
 
+    /// Every item of a paginated list: calls `fetch` with the options of each page (the
+    /// largest page size, then each returned cursor) until the last page.
+    pub async fn collect_all<F, Fut>(mut fetch: F) -> Result<Vec<T>>
+    where
+        F: FnMut(ListOptions) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<T>>>,
+    {
+        let mut out = Vec::new();
+        let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
+        loop {
+            let page = fetch(opts.clone()).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => opts = opts.with_cursor(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// The cursor for an id-ordered list.
     pub fn id_cursor(id: i64) -> String {
         format!("id:{id}")
@@ -103,6 +122,29 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collect_all_follows_every_cursor_and_stops_on_errors() {
+        // 2,500 ids served MAX_PAGE_SIZE at a time from the cursor the previous page returned.
+        let ids: Vec<i64> = (1..=2500).collect();
+        let page_of = |o: ListOptions| {
+            let after = match o.cursor.as_deref() {
+                None => 0,
+                Some(c) => c.trim_start_matches("id:").parse::<i64>().unwrap(),
+            };
+            let items: Vec<i64> = ids.iter().copied().filter(|&i| i > after).collect();
+            async move {
+                Ok(Page::from_overfetch(items, o.effective_limit(), |&i| {
+                    Page::<i64>::id_cursor(i)
+                }))
+            }
+        };
+        let all = futures::executor::block_on(Page::collect_all(page_of)).unwrap();
+        assert_eq!(all, ids);
+        let failing =
+            |_: ListOptions| async { Err::<Page<i64>, _>(Error::invalid("cursor", "bad")) };
+        assert!(futures::executor::block_on(Page::collect_all(failing)).is_err());
+    }
 
     #[test]
     fn limit_is_defaulted_and_capped() {

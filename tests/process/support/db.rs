@@ -1,8 +1,8 @@
 //! Test databases, and reading a store back after the servers stopped.
 
 use kova::{
-    Artifact, ArtifactFilter, EventFilter, InteractionFilter, Job, JobFilter, ListOptions,
-    LlmInteraction, Page, Store, WebhookEvent, MAX_PAGE_SIZE,
+    Artifact, ArtifactFilter, EventFilter, InteractionFilter, Job, JobFilter, LlmInteraction,
+    Store, StoreExt, WebhookEvent,
 };
 use std::sync::Arc;
 
@@ -98,61 +98,33 @@ impl Drop for TestDb {
     }
 }
 
-async fn collect<T, F, Fut>(mut page: F) -> Vec<T>
-where
-    F: FnMut(ListOptions) -> Fut,
-    Fut: std::future::Future<Output = kova::Result<Page<T>>>,
-{
-    let mut out = Vec::new();
-    let mut opts = ListOptions::default().with_limit(MAX_PAGE_SIZE);
-    loop {
-        let p = page(opts.clone()).await.expect("list");
-        out.extend(p.items);
-        match p.next_cursor {
-            Some(c) => opts = opts.with_cursor(c),
-            None => return out,
-        }
-    }
-}
-
 /// Every stored event.
 pub async fn all_events(store: &dyn Store) -> Vec<WebhookEvent> {
-    let f = EventFilter::default();
-    collect(|o| {
-        let f = f.clone();
-        async move { store.list_events(&f, &o).await }
-    })
-    .await
+    store
+        .all_events(&EventFilter::default())
+        .await
+        .expect("list")
 }
 
 /// Every job.
 pub async fn all_jobs(store: &dyn Store) -> Vec<Job> {
-    let f = JobFilter::default();
-    collect(|o| {
-        let f = f.clone();
-        async move { store.list_jobs(&f, &o).await }
-    })
-    .await
+    store.all_jobs(&JobFilter::default()).await.expect("list")
 }
 
 /// Every artifact.
 pub async fn all_artifacts(store: &dyn Store) -> Vec<Artifact> {
-    let f = ArtifactFilter::default();
-    collect(|o| {
-        let f = f.clone();
-        async move { store.list_artifacts(&f, &o).await }
-    })
-    .await
+    store
+        .all_artifacts(&ArtifactFilter::default())
+        .await
+        .expect("list")
 }
 
 /// Every LLM interaction.
 pub async fn all_interactions(store: &dyn Store) -> Vec<LlmInteraction> {
-    let f = InteractionFilter::default();
-    collect(|o| {
-        let f = f.clone();
-        async move { store.list_interactions(&f, &o).await }
-    })
-    .await
+    store
+        .all_interactions(&InteractionFilter::default())
+        .await
+        .expect("list")
 }
 
 /// A Prometheus sample's value, summed over every label set of `name` whose labels contain
