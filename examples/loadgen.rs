@@ -21,8 +21,7 @@
 //! wrk -t2 -c64 -d15s --latency -s /tmp/kova.lua http://127.0.0.1:8000/webhooks/github
 //! ```
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use kova::github::{webhook::sign, Secret};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -126,9 +125,7 @@ fn load_payloads(dir: &PathBuf, secret: &str) -> Result<Vec<Payload>, String> {
         }
         let event = event.to_string();
         let body = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        mac.update(&body);
-        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let signature = sign(&Secret::new(secret), &body);
         out.push(Payload {
             event,
             body: body.into(),
