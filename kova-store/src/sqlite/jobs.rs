@@ -42,8 +42,12 @@ pub(super) fn enqueue(
         }
     }
     let run_at = micros(job.run_at.unwrap_or(now));
-    conn.prepare_cached(
-        "INSERT INTO jobs (kind, event_id, payload, dedupe_key, coalesce_key, attempts,
+    // OR IGNORE: no statement journal (see `records::record_delivery`). The table has no
+    // unique key and every NOT NULL column is bound, so the row is always inserted; the count
+    // is checked all the same.
+    let inserted = conn
+        .prepare_cached(
+        "INSERT OR IGNORE INTO jobs (kind, event_id, payload, dedupe_key, coalesce_key, attempts,
              max_attempts, run_at, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, 'queued', ?8, ?8)",
     )
@@ -59,6 +63,9 @@ pub(super) fn enqueue(
         now_us
     ])
     .db()?;
+    if inserted != 1 {
+        return Err(Error::Internal("the job row was not inserted".into()));
+    }
     Ok(EnqueueOutcome::Created(JobId(conn.last_insert_rowid())))
 }
 

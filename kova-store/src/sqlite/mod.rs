@@ -30,6 +30,7 @@ use kova_core::*;
 use readers::Readers;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use writer::Writer;
@@ -116,6 +117,10 @@ pub struct WriteStats {
     pub transactions: u64,
     /// Write requests run in them.
     pub writes: u64,
+    /// Transactions rolled back and run again with a savepoint per request, because one of
+    /// their requests failed after changing rows (a request that fails before changing
+    /// anything costs the others nothing).
+    pub isolated_reruns: u64,
 }
 
 /// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle finishes the
@@ -160,7 +165,7 @@ impl SqliteStore {
         let checkpointer = checkpoint::Checkpointer::start(&path, options.busy_timeout)
             .map_err(|e| opening(&shown, e))?;
         Ok(SqliteStore {
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, Some(checkpointer.nudge()))?,
             _checkpointer: Some(checkpointer),
             readers: Some(Arc::new(Readers::new(
                 path,
@@ -185,7 +190,7 @@ impl SqliteStore {
         .await
         .map_err(|e| Error::Internal(format!("opening sqlite did not finish: {e}")))??;
         Ok(SqliteStore {
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, None)?,
             _checkpointer: None,
             readers: None,
             shown,
@@ -221,17 +226,18 @@ impl SqliteStore {
     /// How well group commit works: transactions committed and write requests they carried
     /// since the store was opened (requests / transactions = the average group size).
     pub fn write_stats(&self) -> WriteStats {
-        let (transactions, writes) = self.writer.stats();
+        let stats = self.writer.stats();
         WriteStats {
-            transactions,
-            writes,
+            transactions: stats.groups.load(Ordering::Relaxed),
+            writes: stats.requests.load(Ordering::Relaxed),
+            isolated_reruns: stats.isolated.load(Ordering::Relaxed),
         }
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
     {
         match &self.readers {
             Some(r) => r.read(f).await,

@@ -120,13 +120,17 @@ pub(super) fn record_delivery(
     job: Option<&NewJob>,
 ) -> Result<DeliveryOutcome> {
     let hook_key = d.hook_id.unwrap_or(0);
+    // OR IGNORE rather than ON CONFLICT DO NOTHING: no constraint can then abort the
+    // statement halfway, so SQLite skips the statement journal (a copy of every index page the
+    // insert touches). The only constraint that can refuse this row is the delivery key; the
+    // NOT NULL columns are always bound.
     let inserted: Option<i64> = opt_row(
         conn,
-        "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
+        "INSERT OR IGNORE INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
              status, body_codec)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
+         RETURNING id",
         params![
             d.hook_id,
             hook_key,
@@ -153,7 +157,7 @@ pub(super) fn record_delivery(
             params![hook_key, d.delivery_id],
             |r| r.get(0).db(),
         )?
-        .ok_or_else(|| Error::Internal("duplicate delivery without its event".into()))?;
+        .ok_or_else(|| Error::Internal("the event was neither inserted nor found".into()))?;
         return Ok(DeliveryOutcome::Duplicate {
             event_id: EventId(existing),
         });
