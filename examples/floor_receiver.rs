@@ -44,7 +44,9 @@ async fn receive(
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hooks = GitHubWebhooks::from_env();
     if hooks.secret_count() == 0 {
-        return Err("set GITHUB_WEBHOOK_SECRET: the floor verifies signatures like the server".into());
+        return Err(
+            "set GITHUB_WEBHOOK_SECRET: the floor verifies signatures like the server".into(),
+        );
     }
     let bind = std::env::var("KOVA_BIND").unwrap_or_else(|_| "127.0.0.1:8001".into());
     let app = Router::new()

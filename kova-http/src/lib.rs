@@ -5,6 +5,7 @@
 //! an endpoint table from which both the router and `GET /openapi.json` are built.
 
 pub mod auth;
+mod drain;
 pub mod error;
 pub mod extract;
 pub mod metrics;

@@ -62,6 +62,7 @@ pub async fn request_context(
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let req = req.map(crate::drain::drain_on_drop);
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();

@@ -24,12 +24,9 @@ pub(super) struct Probe {
 impl Probe {
     pub(super) fn new(base: &str) -> Probe {
         Probe {
-            // A fresh connection per request: after a 413 the server drops the connection
-            // without reading the body, and a pooled client could pick that dead one up again.
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .expect("client"),
+            // One pooled client for every probe: a connection that carried a refused body
+            // (413) must serve the next request too.
+            client: reqwest::Client::new(),
             base: base.to_string(),
             seen: Mutex::new(Vec::new()),
         }
