@@ -709,3 +709,42 @@ async fn an_empty_repository_syncs_without_content() {
     assert_eq!(res.head_sha, None);
     assert!(o.sleeper.waits().is_empty());
 }
+
+#[tokio::test]
+async fn adding_asks_the_host_once_and_reports_a_passing_failure_as_retryable() {
+    let o = org();
+    let repo = r("octo/newcomer");
+    o.host.add_repo(FakeSource::remote(&repo));
+    o.host.fail("get_repo", Some(&repo), 1, || Error::Upstream {
+        service: "github".into(),
+        status: 502,
+        message: "bad gateway".into(),
+    });
+    let svc = o.service();
+    let err = svc
+        .add(AddRepo::new(repo.clone(), RepoKind::Service))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        o.sleeper.waits().is_empty(),
+        "no sync backoff on the caller's time"
+    );
+    let asked = o
+        .host
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("get_repo"))
+        .count();
+    assert_eq!(asked, 1);
+    assert!(
+        o.store.get_repository(&repo).await.unwrap().is_none(),
+        "nothing half-added"
+    );
+    // The caller tries again and the host answers.
+    let added = svc
+        .add(AddRepo::new(repo.clone(), RepoKind::Service))
+        .await
+        .unwrap();
+    assert!(!added.existed);
+}

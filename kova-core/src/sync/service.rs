@@ -270,13 +270,15 @@ impl SyncService {
     /// file when there is one (saved atomically). A repository the host does not have is
     /// recorded as planned; one it has is active (or archived) with its default branch,
     /// language and topics.
+    ///
+    /// The host is asked once: someone is waiting for the answer (`/multi-repo/add`), the host
+    /// client already repeats brief failures itself, and the sync retry policy on top of that
+    /// kept a caller waiting 43 s for a 502 while GitHub answered 5xx. A failure that may pass
+    /// is returned as such ([`Error::is_retryable`]) for the caller to try again.
     pub async fn add(&self, req: AddRepo) -> Result<AddOutcome> {
         crate::model::repo::validate_priority(req.sync_priority)?;
         let inner = &self.inner;
-        let found = match inner
-            .retrying(|| inner.source.get_repo(&req.repo), |_, _, _| {})
-            .await
-        {
+        let found = match inner.source.get_repo(&req.repo).await {
             Ok(r) => Some(r),
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
