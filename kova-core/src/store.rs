@@ -235,8 +235,8 @@ impl StoreCapabilities {
 ///   one caller. A job is due when it is queued with `run_at <= now`, or running with an
 ///   expired lease (its worker died). Each claim counts as an attempt; a job whose lease expired
 ///   with no attempts left is made dead instead of being handed out again.
-/// - **Leases are owned.** `complete_job`, `retry_job`, `fail_job`, `release_job` and
-///   `renew_lease` succeed only for the worker that holds the job; anyone else gets
+/// - **Leases are owned.** `complete_job`, `retry_job`, `fail_job`, `release_job`,
+///   `defer_job` and `renew_lease` succeed only for the worker that holds the job; anyone else gets
 ///   [`Error::Conflict`](crate::Error::Conflict) (its lease expired and another worker took
 ///   the job).
 /// - **Dedupe and coalescing on enqueue.** A job whose `dedupe_key` matches a queued, running or
@@ -336,6 +336,18 @@ pub trait Store: Send + Sync + Debug + 'static {
 
     /// Gives a running job back to the queue without counting the attempt (graceful shutdown).
     async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()>;
+
+    /// Puts a running job held by `worker` back in the queue until `run_at` without counting
+    /// the attempt, with `reason` as its last error: a service refused the work before it was
+    /// done (a rate limit), so the job did not fail and must not run out of attempts waiting.
+    async fn defer_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()>;
 
     /// One job.
     async fn get_job(&self, id: JobId) -> Result<Option<Job>>;

@@ -278,7 +278,7 @@ async fn retry_after_from_the_service_is_honoured() {
             .unwrap();
         ids.push(out.job.unwrap().job_id());
     }
-    assert_eq!(s.kova.process_pending("w", 100).await.unwrap().retried, 20);
+    assert_eq!(s.kova.process_pending("w", 100).await.unwrap().deferred, 20);
     let mut waits = std::collections::HashSet::new();
     for id in ids {
         let job = s.store.get_job(id).await.unwrap().unwrap();
@@ -292,6 +292,48 @@ async fn retry_after_from_the_service_is_honoured() {
     }
     // Refused together, they do not all come back at the same instant.
     assert!(waits.len() > 15, "{waits:?}");
+}
+
+#[tokio::test]
+async fn rate_limits_spend_no_attempts_until_patience_runs_out() {
+    let h = TestHandler::new("limited", "push", |_, _| {
+        Err(Error::RateLimited {
+            service: "github".into(),
+            retry_after: Some(Duration::from_secs(3600)),
+        })
+    });
+    let settings = EngineSettings::default()
+        .with_max_attempts(3)
+        .with_rate_limit_patience(Duration::from_secs(6 * 3600));
+    let s = setup(vec![h.clone()], None, settings);
+    let out = s.kova.ingest(delivery("p1", "push", "{}")).await.unwrap();
+    let job_id = out.job.unwrap().job_id();
+    // Hourly refusals for six hours: twice the attempt budget, and the job still waits.
+    let mut deferred = 0;
+    loop {
+        let r = s.kova.process_pending("w", 10).await.unwrap();
+        let job = s.store.get_job(job_id).await.unwrap().unwrap();
+        if r.deferred == 0 {
+            break;
+        }
+        deferred += r.deferred;
+        assert_eq!((job.status, job.attempts), (JobStatus::Queued, 0));
+        assert!(job.last_error.as_deref().unwrap().contains("rate limit"));
+        s.clock.set(job.run_at);
+    }
+    assert_eq!(
+        deferred, 6,
+        "deferred while the job is younger than six hours"
+    );
+    // Past its patience, refusals count, and the attempt budget ends it with the reason kept.
+    for _ in 0..3 {
+        let job = s.store.get_job(job_id).await.unwrap().unwrap();
+        s.clock.set(job.run_at);
+        s.kova.process_pending("w", 10).await.unwrap();
+    }
+    let job = s.store.get_job(job_id).await.unwrap().unwrap();
+    assert_eq!((job.status, job.attempts), (JobStatus::Dead, 3));
+    assert_eq!(h.total_calls(), 9);
 }
 
 #[tokio::test]

@@ -126,10 +126,11 @@ impl From<core::IngestOutcome> for IngestResult {
 
 record! {
     /// What a round of job processing did.
-    ProcessReport repr(claimed, completed, retried, dead, lost) {
+    ProcessReport repr(claimed, completed, retried, deferred, dead, lost) {
         claimed: u64,
         completed: u64,
         retried: u64,
+        deferred: u64,
         dead: u64,
         lost: u64,
     }
@@ -141,6 +142,7 @@ impl From<core::ProcessReport> for ProcessReport {
             claimed: r.claimed as u64,
             completed: r.completed as u64,
             retried: r.retried as u64,
+            deferred: r.deferred as u64,
             dead: r.dead as u64,
             lost: r.lost as u64,
         }

@@ -31,7 +31,7 @@ def test_process_pending_runs_due_jobs(engine):
     report = engine.process_pending(2)
     assert (report.claimed, report.completed, report.dead) == (2, 2, 0)
     report = engine.process_pending()
-    assert report.to_dict() == {"claimed": 1, "completed": 1, "retried": 0, "dead": 0, "lost": 0}
+    assert report.to_dict() == {"claimed": 1, "completed": 1, "retried": 0, "deferred": 0, "dead": 0, "lost": 0}
     assert engine.process_pending().claimed == 0
     assert engine.jobs_summary().done == 3
     assert {e.status for e in engine.events()} == {"processed"}

@@ -187,3 +187,36 @@ async fn a_version_1_database_is_upgraded_and_its_bodies_read_back() {
     assert_eq!(codec, 1);
     assert!(stored * 4 < new_body.len(), "{stored} bytes stored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_moves_everything_into_the_file_and_empties_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kova.db");
+    let wal = dir.path().join("kova.db-wal");
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let items = (0..500)
+        .map(|i| (delivery(&format!("c{i}")), Some(NewJob::new("k"))))
+        .collect();
+    store.record_deliveries(items).await.unwrap();
+    store.checkpoint().await.unwrap();
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    // Everything is in the database file alone: a copy of it is a complete backup.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let backup = SqliteStore::open(&copy, SqliteOptions::default())
+        .await
+        .unwrap();
+    let opts = ListOptions::default().with_limit(1000);
+    let events = backup
+        .list_events(&EventFilter::default(), &opts)
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 500);
+    // In memory there is nothing to move.
+    let mem = SqliteStore::open_in_memory(SqliteOptions::default())
+        .await
+        .unwrap();
+    mem.checkpoint().await.unwrap();
+}

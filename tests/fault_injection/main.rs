@@ -238,6 +238,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
             report.claimed += r.claimed;
             report.completed += r.completed;
             report.retried += r.retried;
+            report.deferred += r.deferred;
             report.dead += r.dead;
             report.lost += r.lost;
         }

@@ -41,6 +41,12 @@ pub struct EngineSettings {
     pub poll_interval: Duration,
     /// On shutdown, how long in-flight jobs may run before they are released to the queue.
     pub shutdown_grace: Duration,
+    /// How long (from its creation) a job refused by a rate limit waits for its turn without
+    /// spending attempts. A rate limit is not a failure of the job: GitHub's hourly limit or a
+    /// long secondary limit would otherwise use up every attempt of every job in the queue.
+    /// After this, each refusal counts as a failed attempt, so a limit that never lifts
+    /// still ends in a dead job with the reason recorded.
+    pub rate_limit_patience: Duration,
 }
 
 impl Default for EngineSettings {
@@ -52,6 +58,7 @@ impl Default for EngineSettings {
             backoff: Backoff::default(),
             poll_interval: Duration::from_millis(250),
             shutdown_grace: Duration::from_secs(30),
+            rate_limit_patience: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -85,6 +92,11 @@ impl EngineSettings {
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, d: Duration) -> Self {
         self.shutdown_grace = d;
+        self
+    }
+    /// Sets how long rate-limited jobs wait without spending attempts.
+    pub fn with_rate_limit_patience(mut self, d: Duration) -> Self {
+        self.rate_limit_patience = d;
         self
     }
 }

@@ -5,7 +5,7 @@ use super::Kova;
 use crate::error::{Error, Result};
 use crate::handler::{EventHandler, HandlerContext, HandlerOutcome};
 use crate::model::{ArtifactSource, ClaimRequest, Job, JobId, RetryOutcome, WebhookEvent};
-use crate::time::chrono_duration;
+use crate::time::{chrono_duration, Timestamp};
 use futures::future::{select, Either};
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,8 @@ pub struct ProcessReport {
     pub completed: usize,
     /// Jobs that failed and were rescheduled.
     pub retried: usize,
+    /// Jobs refused by a rate limit and queued again for later, without spending an attempt.
+    pub deferred: usize,
     /// Jobs that are now dead.
     pub dead: usize,
     /// Jobs whose lease was lost to another worker (its result was dropped).
@@ -33,6 +35,7 @@ impl ProcessReport {
         match r {
             JobResult::Completed => self.completed += 1,
             JobResult::Retried => self.retried += 1,
+            JobResult::Deferred => self.deferred += 1,
             JobResult::Dead => self.dead += 1,
             JobResult::Lost => self.lost += 1,
         }
@@ -42,6 +45,7 @@ impl ProcessReport {
         self.claimed += o.claimed;
         self.completed += o.completed;
         self.retried += o.retried;
+        self.deferred += o.deferred;
         self.dead += o.dead;
         self.lost += o.lost;
     }
@@ -51,6 +55,7 @@ impl ProcessReport {
 enum JobResult {
     Completed,
     Retried,
+    Deferred,
     Dead,
     Lost,
 }
@@ -264,6 +269,10 @@ impl Kova {
                 .backoff
                 .delay(job.attempts, job.id.0 as u64, error.retry_after());
         let run_at = now + chrono_duration(wait);
+        let patience = chrono_duration(self.inner.settings.rate_limit_patience);
+        if matches!(error, Error::RateLimited { .. }) && now - job.created_at < patience {
+            return self.defer(worker, job, run_at, &message, now).await;
+        }
         match self
             .inner
             .store
@@ -281,6 +290,33 @@ impl Kova {
             Err(Error::Conflict { .. }) => JobResult::Lost,
             Err(e) => {
                 tracing::error!(job_id = %job.id, error = %e, "could not reschedule job");
+                JobResult::Lost
+            }
+        }
+    }
+
+    /// Queues a job refused by a rate limit again without spending its attempt.
+    async fn defer(
+        &self,
+        worker: &str,
+        job: &Job,
+        run_at: Timestamp,
+        message: &str,
+        now: Timestamp,
+    ) -> JobResult {
+        match self
+            .inner
+            .store
+            .defer_job(job.id, worker, run_at, message, now)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(job_id = %job.id, run_at = %run_at, reason = %message, "job deferred by a rate limit; no attempt spent");
+                JobResult::Deferred
+            }
+            Err(Error::Conflict { .. }) => JobResult::Lost,
+            Err(e) => {
+                tracing::error!(job_id = %job.id, error = %e, "could not defer job");
                 JobResult::Lost
             }
         }

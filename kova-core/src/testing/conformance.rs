@@ -417,6 +417,7 @@ pub async fn only_the_lease_holder_may_finish(store: &dyn Store) {
     conflict(store.complete_job(id, "w1", at(21)).await);
     conflict(store.fail_job(id, "w1", "x", at(21)).await);
     conflict(store.release_job(id, "w1", at(21)).await);
+    conflict(store.defer_job(id, "w1", at(30), "x", at(21)).await);
     conflict(store.renew_lease(id, "w1", at(100)).await);
     assert!(matches!(
         store.retry_job(id, "w1", at(30), "x", at(21)).await,
@@ -518,6 +519,40 @@ pub async fn release_returns_job_without_spending_an_attempt(store: &dyn Store) 
     let got = claim(store, "w2", 1, 60, at(1)).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attempts, 1);
+}
+
+/// Deferring (a rate limit) queues the job until its time without spending an attempt and
+/// keeps the reason.
+pub async fn defer_waits_without_spending_an_attempt(store: &dyn Store) {
+    let id = enqueue_n(store, 1, at(0)).await[0];
+    claim(store, "w", 1, 60, at(0)).await;
+    store
+        .defer_job(id, "w", at(40), "rate limited by github", at(1))
+        .await
+        .unwrap();
+    let j = store.get_job(id).await.unwrap().unwrap();
+    assert_eq!((j.status, j.attempts), (JobStatus::Queued, 0));
+    assert_eq!(j.run_at, at(40));
+    assert!(j.leased_by.is_none() && j.lease_until.is_none());
+    assert_eq!(j.last_error.as_deref(), Some("rate limited by github"));
+    assert!(
+        claim(store, "w2", 1, 60, at(39)).await.is_empty(),
+        "not before its time"
+    );
+    let got = claim(store, "w2", 1, 60, at(40)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].attempts, 1, "the deferred run was not counted");
+    // Deferred again and again, it never runs out of attempts.
+    for k in 0..10 {
+        store
+            .defer_job(id, "w2", at(41 + k), "rate limited", at(40 + k))
+            .await
+            .unwrap();
+        assert_eq!(claim(store, "w2", 1, 60, at(41 + k)).await.len(), 1);
+    }
+    let j = store.get_job(id).await.unwrap().unwrap();
+    assert_eq!((j.status, j.attempts), (JobStatus::Running, 1));
+    store.complete_job(id, "w2", at(60)).await.unwrap();
 }
 
 /// Renewing moves the lease's end, so a long job is not reclaimed.

@@ -47,6 +47,7 @@ macro_rules! conformance_suite {
             retry_reschedules_then_dies_after_max_attempts,
             lease_expired_on_last_attempt_makes_job_dead,
             release_returns_job_without_spending_an_attempt,
+            defer_waits_without_spending_an_attempt,
             renew_lease_extends_it,
             dedupe_key_prevents_repeat_work,
             coalesce_key_supersedes_queued_work,

@@ -185,6 +185,9 @@ class ProcessReport:
     @property
     def retried(self) -> int: ...
     @property
+    def deferred(self) -> int:
+        """Jobs refused by a rate limit and queued again without spending an attempt."""
+    @property
     def dead(self) -> int: ...
     @property
     def lost(self) -> int: ...

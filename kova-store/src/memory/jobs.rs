@@ -247,11 +247,22 @@ impl Inner {
         Ok(RetryOutcome::Rescheduled)
     }
 
-    pub(super) fn release(&mut self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
+    /// Queues a held job again at `run_at` without counting its attempt (release, defer).
+    pub(super) fn release(
+        &mut self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
         self.held(id, worker)?;
         let job = self.jobs.get_mut(&id.0).expect("held");
         job.attempts = job.attempts.saturating_sub(1);
-        job.run_at = now;
+        job.run_at = run_at;
+        if let Some(r) = reason {
+            job.last_error = Some(r.to_string());
+        }
         self.set_status(id.0, JobStatus::Queued, now);
         Ok(())
     }

@@ -235,7 +235,18 @@ impl Store for MemoryStore {
     }
 
     async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
-        self.lock().release(id, worker, now)
+        self.lock().release(id, worker, now, None, now)
+    }
+
+    async fn defer_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.lock().release(id, worker, run_at, Some(reason), now)
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {

@@ -285,15 +285,27 @@ pub(super) async fn retry(
     }
 }
 
-pub(super) async fn release(pool: &PgPool, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
+/// Queues a held job again at `run_at` without counting its attempt (release, defer); a
+/// `reason` replaces the last error.
+pub(super) async fn release(
+    pool: &PgPool,
+    id: JobId,
+    worker: &str,
+    run_at: Timestamp,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
     let n = sqlx::query(
         "UPDATE jobs SET status = 'queued', lease_until = NULL, leased_by = NULL,
-             attempts = GREATEST(attempts - 1, 0), run_at = $3, updated_at = $3
+             attempts = GREATEST(attempts - 1, 0), run_at = $3, updated_at = $4,
+             last_error = COALESCE($5, last_error)
          WHERE id = $1 AND (status = 'running') IS NOT FALSE AND leased_by = $2",
     )
     .bind(id.0)
     .bind(worker)
+    .bind(run_at)
     .bind(now)
+    .bind(reason)
     .execute(pool)
     .await
     .db()?

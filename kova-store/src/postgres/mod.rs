@@ -326,7 +326,18 @@ impl Store for PostgresStore {
     }
 
     async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
-        jobs::release(&self.pool, id, worker, now).await
+        jobs::release(&self.pool, id, worker, now, None, now).await
+    }
+
+    async fn defer_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        jobs::release(&self.pool, id, worker, run_at, Some(reason), now).await
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {

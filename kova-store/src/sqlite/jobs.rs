@@ -250,15 +250,25 @@ pub(super) fn retry(
     Ok(RetryOutcome::Rescheduled)
 }
 
-pub(super) fn release(conn: &Connection, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
+/// Queues a held job again at `run_at` without counting its attempt (release, defer); a
+/// `reason` replaces the last error.
+pub(super) fn release(
+    conn: &Connection,
+    id: JobId,
+    worker: &str,
+    run_at: Timestamp,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
     held(conn, id, worker)?;
     conn.prepare_cached(
         "UPDATE jobs SET status = 'queued', lease_until = NULL, leased_by = NULL,
-             attempts = MAX(attempts - 1, 0), run_at = ?2, updated_at = ?2
+             attempts = MAX(attempts - 1, 0), run_at = ?2, updated_at = ?3,
+             last_error = COALESCE(?4, last_error)
          WHERE id = ?1",
     )
     .db()?
-    .execute(params![id.0, micros(now)])
+    .execute(params![id.0, micros(run_at), micros(now), reason])
     .db()?;
     Ok(())
 }

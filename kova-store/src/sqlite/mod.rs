@@ -132,6 +132,8 @@ pub struct SqliteStore {
     /// `None` for an in-memory database, whose reads go through the writer (other connections
     /// cannot see a private in-memory database).
     readers: Option<Arc<Readers>>,
+    /// The database file; `None` in memory.
+    path: Option<PathBuf>,
     shown: String,
     options: SqliteOptions,
 }
@@ -168,10 +170,11 @@ impl SqliteStore {
             writer: Writer::start(conn, Some(checkpointer.nudge()))?,
             _checkpointer: Some(checkpointer),
             readers: Some(Arc::new(Readers::new(
-                path,
+                path.clone(),
                 options.read_connections,
                 options.busy_timeout,
             ))),
+            path: Some(path),
             shown,
             options,
         })
@@ -193,6 +196,7 @@ impl SqliteStore {
             writer: Writer::start(conn, None)?,
             _checkpointer: None,
             readers: None,
+            path: None,
             shown,
             options,
         })
@@ -221,6 +225,45 @@ impl SqliteStore {
                     .collect()
             })
             .await
+    }
+
+    /// Copies every committed page from the WAL into the database file, fsyncs it and empties
+    /// the WAL (`PRAGMA wal_checkpoint(TRUNCATE)`): before copying the file as a backup, or to
+    /// settle the file after a bulk import. Writes wait while it runs. Does nothing for an
+    /// in-memory database.
+    pub async fn checkpoint(&self) -> Result<()> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let busy = self.options.busy_timeout;
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&path).db()?;
+            conn.busy_timeout(busy).db()?;
+            let started = std::time::Instant::now();
+            loop {
+                let blocked: i64 = conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                    .db()?;
+                if blocked == 0 {
+                    return Ok(());
+                }
+                if started.elapsed() >= busy {
+                    return Err(Error::Backend {
+                        backend: "sqlite",
+                        message: "the checkpoint could not finish: readers or writers held the \
+                                  database longer than the busy timeout"
+                            .into(),
+                        transient: true,
+                        source: None,
+                    });
+                }
+                // Another checkpoint (the background thread's) was running: SQLite refuses at
+                // once rather than waiting for it.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("the sqlite checkpoint did not finish: {e}")))?
     }
 
     /// How well group commit works: transactions committed and write requests they carried
@@ -480,7 +523,21 @@ impl Store for SqliteStore {
     async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
         let w = worker.to_string();
         self.writer
-            .write(move |c| jobs::release(c, id, &w, now))
+            .write(move |c| jobs::release(c, id, &w, now, None, now))
+            .await
+    }
+
+    async fn defer_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_at: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let (w, r) = (worker.to_string(), reason.to_string());
+        self.writer
+            .write(move |c| jobs::release(c, id, &w, run_at, Some(&r), now))
             .await
     }
 
