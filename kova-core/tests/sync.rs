@@ -748,3 +748,22 @@ async fn adding_asks_the_host_once_and_reports_a_passing_failure_as_retryable() 
         .unwrap();
     assert!(!added.existed);
 }
+
+#[tokio::test]
+async fn the_artifact_service_sees_repositories_added_after_it_was_built() {
+    let o = org();
+    let svc = o.service();
+    let artifacts = ArtifactService::new(o.store.clone(), None, None, o.clock.clone())
+        .with_syncer(Arc::new(svc.clone()))
+        .with_repos_config(svc.config().unwrap());
+    let repo = r("octo/late-arrival");
+    o.host.add_repo(FakeSource::remote(&repo));
+    assert!(artifacts.repos_config().unwrap().entry(&repo).is_none());
+    svc.add(AddRepo::new(repo.clone(), RepoKind::Service))
+        .await
+        .unwrap();
+    assert!(
+        artifacts.repos_config().unwrap().entry(&repo).is_some(),
+        "the `process` status reports the added repository as configured"
+    );
+}

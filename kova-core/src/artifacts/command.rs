@@ -7,6 +7,7 @@ use crate::artifacts::llm_call::{check_budget, record_completion};
 use crate::artifacts::repo_context::{self, clip_bytes, RepoContext};
 use crate::artifacts::request::{non_blank, validate_common, validate_path, MAX_INPUT_BYTES};
 use crate::artifacts::ArtifactService;
+use crate::config::ReposConfig;
 use crate::error::{Error, Result};
 use crate::model::{InteractionId, ListOptions, RepoRef, Usage};
 use crate::provider::{CompletionRequest, LlmProvider};
@@ -35,6 +36,12 @@ const PROCESS_LOG_LOOKUPS: usize = 200;
 pub trait RepoSyncer: Send + Sync + Debug + 'static {
     /// Syncs `repo` now and describes what happened (as the sync API reports it).
     async fn sync_one(&self, repo: &RepoRef) -> Result<Value>;
+
+    /// The repositories file as it is now, if the syncer keeps one (it changes when
+    /// repositories are added).
+    fn repos_config(&self) -> Option<ReposConfig> {
+        None
+    }
 }
 
 /// What the command does.

@@ -110,8 +110,12 @@ impl ArtifactService {
         *self.repos_config.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(config));
     }
 
-    /// The repositories file, if set.
+    /// The repositories file: the sync engine's current one when it keeps one (`add` rewrites
+    /// it while the server runs), else the one set here.
     pub fn repos_config(&self) -> Option<Arc<ReposConfig>> {
+        if let Some(live) = self.syncer.as_ref().and_then(|s| s.repos_config()) {
+            return Some(Arc::new(live));
+        }
         self.repos_config
             .read()
             .unwrap_or_else(|p| p.into_inner())
