@@ -14,6 +14,7 @@
 //! fails without having changed a row (SQLite's change counter tells) leaves nothing behind.
 //! Only when a request fails after changing rows is the whole group rolled back and run again
 //! with one savepoint per request, so that the failure rolls back only itself.
+
 use super::checkpoint::Nudge;
 use kova_core::{Error, Result};
 use rusqlite::Connection;
