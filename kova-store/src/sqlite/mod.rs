@@ -331,9 +331,10 @@ fn prepare_writer(
     // file cache holds the rest, so a long write burst does not grow the process.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {}; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;
-         PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = 67108864;",
+         PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
         options.synchronous.pragma(),
-        checkpoint::WRITER_AUTOCHECKPOINT
+        checkpoint::WRITER_AUTOCHECKPOINT,
+        checkpoint::WAL_SIZE_LIMIT
     ))
     .db()?;
     conn.set_prepared_statement_cache_capacity(128);
