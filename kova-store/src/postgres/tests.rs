@@ -20,11 +20,17 @@ fn schema() -> String {
     format!("kova_test_{:016x}", rand::thread_rng().gen::<u64>())
 }
 
-async fn drop_schema(store: &PostgresStore, schema: &str) {
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .execute(store.pool())
+/// A store in a new schema, or `None` without a test database.
+async fn fresh() -> Option<PostgresStore> {
+    let url = url()?;
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema()))
         .await
-        .expect("drop schema");
+        .unwrap();
+    Some(store)
+}
+
+async fn drop_schema(store: &PostgresStore) {
+    store.drop_schema().await.expect("drop schema");
 }
 
 async fn plan(pool: &PgPool, sql: &str, binds: Vec<Val>) -> String {
@@ -48,11 +54,7 @@ fn assert_indexed(what: &str, plan: &str) {
 
 #[tokio::test]
 async fn claim_and_list_queries_use_indexes_on_large_tables() {
-    let Some(url) = url() else { return };
-    let schema = schema();
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
-        .await
-        .unwrap();
+    let Some(store) = fresh().await else { return };
     let pool = store.pool();
     // 100k events and jobs, mostly finished, as in a long-running installation.
     sqlx::raw_sql(
@@ -138,7 +140,7 @@ async fn claim_and_list_queries_use_indexes_on_large_tables() {
         .await
         .unwrap();
     assert_eq!(got.len(), 50);
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 #[tokio::test]
@@ -161,7 +163,7 @@ async fn a_schema_from_a_newer_kova_is_refused() {
         }
         other => panic!("expected a configuration error, got {other:?}"),
     }
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 #[tokio::test]
@@ -193,7 +195,7 @@ async fn passwords_never_appear_in_errors_or_debug() {
         .await
         .unwrap();
     assert!(format!("{store:?}").contains("PostgresStore"));
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 fn url_quiet() -> Option<String> {
@@ -244,16 +246,12 @@ async fn duplicates_racing_across_processes_are_recorded_once() {
         .await
         .unwrap();
     assert_eq!(jobs, 300, "one job per delivery");
-    drop_schema(&a, &schema).await;
+    drop_schema(&a).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_delivery_does_not_fail_its_batch() {
-    let Some(url) = url() else { return };
-    let schema = schema();
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
-        .await
-        .unwrap();
+    let Some(store) = fresh().await else { return };
     // PostgreSQL text cannot hold NUL: this one fails inside the database, after validation.
     let ids: Vec<String> = (0..40)
         .map(|i| {
@@ -284,16 +282,12 @@ async fn a_bad_delivery_does_not_fail_its_batch() {
         .await
         .unwrap();
     assert_eq!(n, 39);
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouped_completions_answer_each_caller_like_single_ones() {
-    let Some(url) = url() else { return };
-    let schema = schema();
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
-        .await
-        .unwrap();
+    let Some(store) = fresh().await else { return };
     let now = chrono::Utc::now();
     for i in 0..120 {
         let d = WebhookDelivery::new(
@@ -367,16 +361,12 @@ async fn grouped_completions_answer_each_caller_like_single_ones() {
             .await
             .unwrap();
     assert_eq!(processed, 100, "each completed job's event is processed");
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 #[tokio::test]
 async fn bodies_are_toasted_with_lz4() {
-    let Some(url) = url() else { return };
-    let schema = schema();
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
-        .await
-        .unwrap();
+    let Some(store) = fresh().await else { return };
     let method: String = sqlx::query_scalar(
         "SELECT attcompression::text FROM pg_attribute
          WHERE attrelid = 'events'::regclass AND attname = 'body'",
@@ -391,16 +381,12 @@ async fn bodies_are_toasted_with_lz4() {
     } else {
         eprintln!("notice: this PostgreSQL has no LZ4; events.body keeps the default compression");
     }
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
 
 #[tokio::test]
 async fn claims_walk_the_queue_index_even_with_stale_statistics() {
-    let Some(url) = url() else { return };
-    let schema = schema();
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
-        .await
-        .unwrap();
+    let Some(store) = fresh().await else { return };
     let pool = store.pool();
     // Statistics taken while the queue was empty, then a backlog of 50,000 due jobs.
     sqlx::raw_sql(
@@ -450,5 +436,5 @@ async fn claims_walk_the_queue_index_even_with_stale_statistics() {
         .await
         .unwrap();
     assert_eq!(claimed.len(), 50);
-    drop_schema(&store, &schema).await;
+    drop_schema(&store).await;
 }
