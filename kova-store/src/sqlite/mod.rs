@@ -132,8 +132,6 @@ pub struct SqliteStore {
     /// `None` for an in-memory database, whose reads go through the writer (other connections
     /// cannot see a private in-memory database).
     readers: Option<Arc<Readers>>,
-    /// The database file; `None` in memory.
-    path: Option<PathBuf>,
     shown: String,
     options: SqliteOptions,
 }
@@ -170,11 +168,10 @@ impl SqliteStore {
             writer: Writer::start(conn, Some(checkpointer.nudge()))?,
             _checkpointer: Some(checkpointer),
             readers: Some(Arc::new(Readers::new(
-                path.clone(),
+                path,
                 options.read_connections,
                 options.busy_timeout,
             ))),
-            path: Some(path),
             shown,
             options,
         })
@@ -196,7 +193,6 @@ impl SqliteStore {
             writer: Writer::start(conn, None)?,
             _checkpointer: None,
             readers: None,
-            path: None,
             shown,
             options,
         })
@@ -232,7 +228,8 @@ impl SqliteStore {
     /// settle the file after a bulk import. Writes wait while it runs. Does nothing for an
     /// in-memory database.
     pub async fn checkpoint(&self) -> Result<()> {
-        let Some(path) = self.path.clone() else {
+        // Only a file has a WAL; in memory, reads go through the writer and there are no readers.
+        let Some(path) = self.readers.as_ref().map(|r| r.path().to_path_buf()) else {
             return Ok(());
         };
         let busy = self.options.busy_timeout;

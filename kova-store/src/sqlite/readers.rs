@@ -5,7 +5,7 @@
 use super::error::SqlResultExt;
 use kova_core::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -29,6 +29,11 @@ impl Readers {
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(size.max(1)),
         }
+    }
+
+    /// The database file the readers open.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     fn open(&self) -> Result<Connection> {

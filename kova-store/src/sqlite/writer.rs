@@ -31,10 +31,9 @@ const MAX_GROUP: usize = 1024;
 /// A write waiting for the writer thread.
 trait Request: Send {
     /// Runs the request inside the group's transaction; whether it succeeded, i.e. whether its
-    /// changes are kept. Runs again (after `forget`) when the group is rolled back and re-run.
+    /// changes are kept. Runs again when the group is rolled back and re-run: each run replaces
+    /// the outcome of the one before.
     fn run(&mut self, conn: &Connection) -> bool;
-    /// Drops the outcome of a run whose transaction was rolled back.
-    fn forget(&mut self);
     /// Answers the caller once the group's commit succeeded or failed.
     fn answer(self: Box<Self>, commit: std::result::Result<(), &rusqlite::Error>);
 }
@@ -58,10 +57,6 @@ where
         let ok = out.is_ok();
         self.out = Some(out);
         ok
-    }
-
-    fn forget(&mut self) {
-        self.out = None;
     }
 
     fn answer(self: Box<Self>, commit: std::result::Result<(), &rusqlite::Error>) {
@@ -205,9 +200,6 @@ fn run_group(
         return Ok(());
     }
     stats.isolated.fetch_add(1, Ordering::Relaxed);
-    for r in group.iter_mut() {
-        r.forget();
-    }
     run_isolated(conn, group)
 }
 
