@@ -234,13 +234,7 @@ async fn run_scenario(store: Arc<dyn Store>) {
         .await;
         let claimed_before = report.claimed;
         for r in reports {
-            let r = r.unwrap();
-            report.claimed += r.claimed;
-            report.completed += r.completed;
-            report.retried += r.retried;
-            report.deferred += r.deferred;
-            report.dead += r.dead;
-            report.lost += r.lost;
+            report += r.unwrap();
         }
         if rounds > 1 {
             largest_retry_round = largest_retry_round.max(report.claimed - claimed_before);

@@ -24,17 +24,12 @@ async fn crash_and_recover(db: TestDb, label: &str) {
     let kill_at = (total * 3 / 10).max(1);
     let fakes = Fakes::for_reviews(1..total as u64 + 1, Duration::from_millis(20)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut env = fakes.env();
+    let mut env = fakes.review_server_env(db.url(), dir.path());
     env.extend([
-        ("DATABASE_URL", db.url()),
-        ("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
-        ("KOVA_API_KEYS", format!("read:{READ_KEY}")),
-        ("KOVA_REPOS_CONFIG", respond_config(dir.path())),
         ("KOVA_WORKERS", WORKERS.to_string()),
         // A killed server's jobs are claimable again five seconds after their last renewal
         // (renewed every 1.7 s: a busy machine does not make a live worker lose its lease).
         ("KOVA_JOB_LEASE_SECS", "5".to_string()),
-        ("KOVA_RATE_LIMIT", "off".to_string()),
     ]);
     let run = format!("crash-{label}-{}", std::process::id());
     let deliveries: Arc<Vec<Delivery>> = Arc::new(

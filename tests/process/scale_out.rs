@@ -24,15 +24,10 @@ async fn two_servers_one_database(db: TestDb) {
     let total = size("KOVA_SCALE_OUT_DELIVERIES", 2000);
     let fakes = Fakes::for_reviews(1..total as u64 + 1, Duration::from_millis(5)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut env = fakes.env();
+    let mut env = fakes.review_server_env(db.url(), dir.path());
     env.extend([
-        ("DATABASE_URL", db.url()),
-        ("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
-        ("KOVA_API_KEYS", format!("read:{READ_KEY}")),
-        ("KOVA_REPOS_CONFIG", respond_config(dir.path())),
         ("KOVA_WORKERS", "2".to_string()),
         ("KOVA_METRICS_PUBLIC", "1".to_string()),
-        ("KOVA_RATE_LIMIT", "off".to_string()),
     ]);
     let mut a = Server::start("a", &env);
     let mut b = Server::start("b", &env);

@@ -40,8 +40,11 @@ impl ProcessReport {
             JobResult::Lost => self.lost += 1,
         }
     }
+}
 
-    fn merge(&mut self, o: ProcessReport) {
+/// Adds another round's counts (several workers' reports make one).
+impl std::ops::AddAssign for ProcessReport {
+    fn add_assign(&mut self, o: ProcessReport) {
         self.claimed += o.claimed;
         self.completed += o.completed;
         self.retried += o.retried;
@@ -72,7 +75,7 @@ impl Kova {
         while report.claimed < limit {
             let n = (limit - report.claimed).min(self.inner.settings.batch_size);
             let batch = self.run_batch(worker, n, &in_flight).await?;
-            report.merge(batch);
+            report += batch;
             if batch.claimed < n {
                 break;
             }

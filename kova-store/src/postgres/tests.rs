@@ -23,7 +23,7 @@ fn schema() -> String {
 /// A store in a new schema, or `None` without a test database.
 async fn fresh() -> Option<PostgresStore> {
     let url = url()?;
-    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema()))
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(schema()))
         .await
         .unwrap();
     Some(store)

@@ -1,6 +1,6 @@
 //! The fake GitHub and fake Anthropic a scenario's servers talk to.
 
-use super::REPO;
+use super::{READ_KEY, REPO, WEBHOOK_SECRET};
 use kova::claude::testing::{FakeAnthropic, FakeResponse as LlmResponse};
 use kova::github::testing::{FakeGitHub, FakeResponse};
 use std::collections::HashMap;
@@ -93,8 +93,29 @@ pub fn pr_number_in(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+impl Fakes {
+    /// A reviewing server's variables: these fakes, the store at `database_url`, signed
+    /// webhooks, a read key, comments on for every repository (a repositories file written in
+    /// `dir`) and no rate limit. The tests add their workers and leases.
+    pub fn review_server_env(
+        &self,
+        database_url: String,
+        dir: &std::path::Path,
+    ) -> Vec<(&'static str, String)> {
+        let mut env = self.env();
+        env.extend([
+            ("DATABASE_URL", database_url),
+            ("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
+            ("KOVA_API_KEYS", format!("read:{READ_KEY}")),
+            ("KOVA_REPOS_CONFIG", respond_config(dir)),
+            ("KOVA_RATE_LIMIT", "off".to_string()),
+        ]);
+        env
+    }
+}
+
 /// A repositories file that turns comments on for every repository.
-pub fn respond_config(dir: &std::path::Path) -> String {
+fn respond_config(dir: &std::path::Path) -> String {
     let path = dir.join("kova_repos_config.json");
     std::fs::write(
         &path,
