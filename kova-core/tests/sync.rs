@@ -754,8 +754,7 @@ async fn the_artifact_service_sees_repositories_added_after_it_was_built() {
     let o = org();
     let svc = o.service();
     let artifacts = ArtifactService::new(o.store.clone(), None, None, o.clock.clone())
-        .with_syncer(Arc::new(svc.clone()))
-        .with_repos_config(svc.config().unwrap());
+        .with_syncer(Arc::new(svc.clone()));
     let repo = r("octo/late-arrival");
     o.host.add_repo(FakeSource::remote(&repo));
     assert!(artifacts.repos_config().unwrap().entry(&repo).is_none());

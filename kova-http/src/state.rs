@@ -195,10 +195,8 @@ impl AppStateBuilder {
                 k.clock().clone(),
             );
             if let Some(s) = &sync {
+                // The syncer also lends its repositories file, as it is at each call.
                 service = service.with_syncer(Arc::new(s.clone()));
-                if let Some(cfg) = s.config() {
-                    service = service.with_repos_config(cfg);
-                }
             }
             Arc::new(service)
         });
