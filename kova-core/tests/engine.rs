@@ -317,6 +317,7 @@ async fn rate_limits_spend_no_attempts_until_patience_runs_out() {
             break;
         }
         deferred += r.deferred;
+        assert!(deferred <= 6, "deferred past its patience");
         assert_eq!((job.status, job.attempts), (JobStatus::Queued, 0));
         assert!(job.last_error.as_deref().unwrap().contains("rate limit"));
         s.clock.set(job.run_at);
