@@ -76,6 +76,18 @@ async fn crash_and_recover(db: TestDb, label: &str) {
         started.elapsed().as_secs_f64()
     );
 
+    // The jobs the dead server held: exactly these must run again. (A kill can also land
+    // while no job is in flight; then nothing runs twice.)
+    let held_at_kill: HashSet<kova::EventId> = {
+        let opened = db.open().await;
+        all_jobs(opened.as_ref())
+            .await
+            .iter()
+            .filter(|j| j.status == kova::JobStatus::Running)
+            .filter_map(|j| j.event_id)
+            .collect()
+    };
+
     // Restart on the same store; redeliver everything not acknowledged.
     let mut second = Server::start("second", &env);
     let rest: Vec<usize> = before
@@ -141,9 +153,9 @@ async fn crash_and_recover(db: TestDb, label: &str) {
         .filter(|j| j.attempts > 1)
         .filter_map(|j| j.event_id)
         .collect();
-    assert!(
-        !rerun.is_empty(),
-        "the kill interrupted claimed jobs, which ran again after their lease"
+    assert_eq!(
+        rerun, held_at_kill,
+        "the jobs the killed server held ran again after their lease, and only those"
     );
     assert!(
         rerun.len() <= WORKERS * BATCH,
