@@ -218,9 +218,22 @@ async fn preload(backend: &Backend, body: &Bytes) {
         backend.bulk(items).await;
         done += n;
     }
-    // The measurement starts from a settled file, not from the import's checkpoint backlog.
-    if let Backend::Sqlite(s, _) = backend {
-        s.checkpoint().await.expect("checkpoint");
+    // The measurement starts from a settled database, not from the import's backlog: SQLite's
+    // checkpoint; PostgreSQL's vacuum, statistics and checkpoint (else autovacuum, which wakes
+    // once a minute, and the checkpoints forced by 4 GB of WAL work through the import while
+    // the runs are measured: batch-1 claim+complete measured 77% of the empty store's figure
+    // without them, 111% with them).
+    match backend {
+        Backend::Sqlite(s, _) => s.checkpoint().await.expect("checkpoint"),
+        Backend::Postgres(s, _) => {
+            for sql in ["VACUUM (ANALYZE) events, jobs", "CHECKPOINT"] {
+                // CHECKPOINT needs a superuser or pg_checkpoint: without it, say so and go on.
+                if let Err(e) = sqlx::query(sql).execute(s.pool()).await {
+                    eprintln!("notice: {sql} after the preload failed ({e}): figures may vary");
+                }
+            }
+        }
+        Backend::Memory(_) => {}
     }
     eprintln!(
         "preloaded {LARGE} events into {} in {:.1}s",
