@@ -154,8 +154,9 @@ impl Anthropic {
                 return Err(failure.error);
             }
             let wait = match failure.retry_after {
-                // A rate limit carries the requested wait to the caller; other errors cannot,
-                // so for them the usual backoff applies, as in the official SDKs.
+                // A rate limit or a 5xx carries the requested wait to the caller (its queue
+                // honours it); an overload cannot, so for it the usual backoff applies, as in
+                // the official SDKs.
                 Some(d) if d > i.retry.max_retry_after && failure.error.retry_after().is_some() => {
                     tracing::warn!(
                         service = SERVICE,

@@ -97,6 +97,7 @@ impl ApiFailure {
                 service,
                 status,
                 message,
+                retry_after: self.retry_after,
             },
         }
     }

@@ -97,7 +97,7 @@ pub enum Error {
     },
 
     /// The upstream service answered with an error status not covered above.
-    #[error("{service}: upstream error (HTTP {status}): {message}")]
+    #[error("{service}: upstream error (HTTP {status}): {message}{}", fmt_retry_after(*.retry_after))]
     Upstream {
         /// The service.
         service: String,
@@ -105,6 +105,8 @@ pub enum Error {
         status: u16,
         /// What it said (truncated; never a credential).
         message: String,
+        /// How long the service asked us to wait (`Retry-After` on a 503, say), if it said.
+        retry_after: Option<Duration>,
     },
 
     /// An operation did not finish in time.
@@ -192,6 +194,16 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::Upstream`] when the service did not say when to come back.
+    pub fn upstream(service: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
+        Error::Upstream {
+            service: service.into(),
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
     /// Shorthand for a [`Error::Backend`] error without a source.
     pub fn backend(backend: &'static str, message: impl Into<String>) -> Self {
         Error::Backend {
@@ -234,7 +246,9 @@ impl Error {
     /// How long the failing service asked us to wait before trying again, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::RateLimited { retry_after, .. } | Error::Upstream { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -273,24 +287,9 @@ mod tests {
             retry_after: None
         }
         .is_retryable());
-        assert!(Error::Upstream {
-            service: "anthropic".into(),
-            status: 529,
-            message: String::new()
-        }
-        .is_retryable());
-        assert!(Error::Upstream {
-            service: "x".into(),
-            status: 408,
-            message: String::new()
-        }
-        .is_retryable());
-        assert!(!Error::Upstream {
-            service: "x".into(),
-            status: 404,
-            message: String::new()
-        }
-        .is_retryable());
+        assert!(Error::upstream("anthropic", 529, "").is_retryable());
+        assert!(Error::upstream("x", 408, "").is_retryable());
+        assert!(!Error::upstream("x", 404, "").is_retryable());
         assert!(!Error::invalid("name", "empty").is_retryable());
         assert!(!Error::Signature(SignatureError::Mismatch).is_retryable());
     }
@@ -307,5 +306,17 @@ mod tests {
         };
         assert_eq!(e.to_string(), "github: rate limited (retry after 1.500s)");
         assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
+        let e = Error::Upstream {
+            service: "github".into(),
+            status: 503,
+            message: "maintenance".into(),
+            retry_after: Some(Duration::from_secs(600)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "github: upstream error (HTTP 503): maintenance (retry after 600.000s)"
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
+        assert_eq!(Error::upstream("github", 503, "x").retry_after(), None);
     }
 }

@@ -214,11 +214,7 @@ async fn handler_results_are_stored_with_their_llm_calls() {
 #[tokio::test]
 async fn retryable_failures_back_off_then_the_job_dies_with_its_error() {
     let h = TestHandler::new("flaky", "push", |_, _| {
-        Err(Error::Upstream {
-            service: "anthropic".into(),
-            status: 503,
-            message: "unavailable".into(),
-        })
+        Err(Error::upstream("anthropic", 503, "unavailable"))
     });
     let settings =
         EngineSettings::default()

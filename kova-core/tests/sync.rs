@@ -14,12 +14,9 @@ fn secs(v: &[u64]) -> Vec<Duration> {
 }
 
 fn flaky_twice(o: &Org) {
-    o.host
-        .fail("get_repo", Some(&r("octo/flaky")), 2, || Error::Upstream {
-            service: "github".into(),
-            status: 503,
-            message: "unavailable".into(),
-        });
+    o.host.fail("get_repo", Some(&r("octo/flaky")), 2, || {
+        Error::upstream("github", 503, "unavailable")
+    });
 }
 
 #[tokio::test]
@@ -248,12 +245,9 @@ async fn failures_stay_with_their_repository() {
             message: "resource not accessible".into(),
         }
     });
-    o.host
-        .fail("get_repo", Some(&r("octo/huge")), 99, || Error::Upstream {
-            service: "github".into(),
-            status: 502,
-            message: "bad gateway".into(),
-        });
+    o.host.fail("get_repo", Some(&r("octo/huge")), 99, || {
+        Error::upstream("github", 502, "bad gateway")
+    });
     let svc = o.service();
     let report = svc.sync(SyncRequest::all()).await.unwrap();
     assert_eq!(report.totals.failed, 2);
@@ -689,12 +683,9 @@ async fn an_empty_repository_syncs_without_content() {
     let o = org();
     let empty = r("octo/empty");
     o.host.add_repo(FakeSource::remote(&empty));
-    o.host
-        .fail("list_commits", Some(&empty), 1, || Error::Upstream {
-            service: "github".into(),
-            status: 409,
-            message: "Git Repository is empty.".into(),
-        });
+    o.host.fail("list_commits", Some(&empty), 1, || {
+        Error::upstream("github", 409, "Git Repository is empty.")
+    });
     let svc = o.service();
     svc.add(AddRepo::new(empty.clone(), RepoKind::Experimental))
         .await
@@ -715,10 +706,8 @@ async fn adding_asks_the_host_once_and_reports_a_passing_failure_as_retryable() 
     let o = org();
     let repo = r("octo/newcomer");
     o.host.add_repo(FakeSource::remote(&repo));
-    o.host.fail("get_repo", Some(&repo), 1, || Error::Upstream {
-        service: "github".into(),
-        status: 502,
-        message: "bad gateway".into(),
+    o.host.fail("get_repo", Some(&repo), 1, || {
+        Error::upstream("github", 502, "bad gateway")
     });
     let svc = o.service();
     let err = svc

@@ -242,6 +242,26 @@ async fn a_503_with_retry_after_is_retried_after_that_long() {
 }
 
 #[tokio::test]
+async fn a_503_asking_for_longer_than_the_patience_hands_the_wait_to_the_caller() {
+    let h = harness().await;
+    h.fake.on_sequence(
+        "GET",
+        "/repos/o/r",
+        vec![
+            FakeResponse::error(503, "Service Unavailable").with_header("retry-after", "3600"),
+            FakeResponse::ok(repo_json()),
+        ],
+    );
+    let err = h.github.get_repo(&r()).await.unwrap_err();
+    assert!(matches!(err, Error::Upstream { status: 503, .. }), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(err.retry_after(), Some(secs(3600)));
+    // Never asked again sooner than told.
+    assert_eq!(h.fake.requests().len(), 1);
+    assert!(h.sleeper.sleeps().is_empty());
+}
+
+#[tokio::test]
 async fn persistent_5xx_gives_up_after_max_retries_with_growing_waits() {
     let h = harness_with(|b| {
         b.max_retries(3)

@@ -166,11 +166,7 @@ mod tests {
         );
         assert_eq!(s(Error::not_found("job", 1)), StatusCode::NOT_FOUND);
         assert_eq!(
-            s(Error::Upstream {
-                service: "anthropic".into(),
-                status: 500,
-                message: "x".into()
-            }),
+            s(Error::upstream("anthropic", 500, "x")),
             StatusCode::BAD_GATEWAY
         );
         assert_eq!(

@@ -422,11 +422,8 @@ async fn ai_endpoints_without_an_llm_answer_503_naming_the_variable() {
 #[tokio::test]
 async fn upstream_failures_are_502_and_rate_limits_503() {
     let a = app();
-    a.llm.push_error(kova_core::Error::Upstream {
-        service: "anthropic".into(),
-        status: 500,
-        message: "boom".into(),
-    });
+    a.llm
+        .push_error(kova_core::Error::upstream("anthropic", 500, "boom"));
     let r = send(
         &a.router,
         post_json("/ai/command", Some(WRITE_KEY), &json!({"command": "hello"})),

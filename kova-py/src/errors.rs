@@ -41,7 +41,7 @@ create_exception!(
     kova,
     UpstreamError,
     KovaError,
-    "GitHub or Anthropic failed or refused; `.service`, and `.status` when known."
+    "GitHub or Anthropic failed or refused; `.service`, and `.status` and `.retry_after` (seconds) when known."
 );
 create_exception!(
     kova,
@@ -128,10 +128,14 @@ fn build(py: Python<'_>, e: Error) -> PyErr {
             py.get_type::<UpstreamError>()
         }
         Error::Upstream {
-            service, status, ..
+            service,
+            status,
+            retry_after,
+            ..
         } => {
             a.service = Some(service);
             a.status = Some(status);
+            a.retry_after = retry_after.map(|d| d.as_secs_f64());
             py.get_type::<UpstreamError>()
         }
         Error::Overloaded { service }
@@ -165,8 +169,6 @@ fn instantiate(class: &Bound<'_, PyType>, message: String, retryable: bool, a: A
         if class.is_subclass_of::<UpstreamError>()? {
             exc.setattr("service", a.service)?;
             exc.setattr("status", a.status)?;
-        }
-        if class.is_subclass_of::<RateLimitedError>()? {
             exc.setattr("retry_after", a.retry_after)?;
         }
         if class.is_subclass_of::<StoreError>()? {

@@ -78,8 +78,8 @@ def test_exception_attributes_in_stubs_are_set_on_raised_instances():
     assert annotated["KovaError"] == {"retryable"}
     assert annotated["InvalidInputError"] == {"field"}
     assert annotated["SignatureError"] == {"reason"}
-    assert annotated["UpstreamError"] == {"service", "status"}
-    assert annotated["RateLimitedError"] == {"retry_after"}
+    assert annotated["UpstreamError"] == {"service", "status", "retry_after"}
+    assert annotated["RateLimitedError"] == set()
     assert annotated["StoreError"] == {"backend"}
     k = kova.Kova(env=False)
     try:

@@ -178,6 +178,25 @@ async fn a_wait_longer_than_the_cap_is_handed_to_the_caller() {
 }
 
 #[tokio::test]
+async fn a_server_error_asking_for_a_long_wait_hands_it_to_the_caller() {
+    let (fake, sleeper, claude) = setup().await;
+    fake.push(
+        FakeResponse::error(503, "api_error", "maintenance").with_header("retry-after", "600"),
+    );
+    fake.push(FakeResponse::text("too soon"));
+    let e = claude
+        .complete(&CompletionRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Upstream { status: 503, .. }), "{e}");
+    assert!(e.is_retryable());
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
+    // Not asked again sooner than told: the caller's queue waits instead.
+    assert_eq!(fake.requests().len(), 1);
+    assert!(sleeper.sleeps().is_empty());
+}
+
+#[tokio::test]
 async fn rate_limit_without_retries_reports_retry_after() {
     let fake = FakeAnthropic::start().await;
     let sleeper = RecordingSleeper::default();

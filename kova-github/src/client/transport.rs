@@ -257,23 +257,27 @@ impl Inner {
                     self.sleeper.sleep(wait).await;
                     self.rate().waited(resource);
                 }
-                500..=599 if idempotent && retries < self.limits.max_retries => {
-                    tracing::debug!(url = %req.url, status, "github: retrying after server error");
+                500..=599 => {
                     let after = retry_after(&answer.headers, now);
+                    // A server that asks for a longer wait than we would sleep here is not
+                    // asked again sooner: the wait goes to the caller (the job queue honours it).
+                    let too_long = after.is_some_and(|a| a > self.limits.max_rate_limit_wait);
+                    if !idempotent || too_long || retries >= self.limits.max_retries {
+                        return Err(status_error(status, &answer.body, req, after));
+                    }
+                    tracing::debug!(url = %req.url, status, "github: retrying after server error");
                     self.pause_before_retry(&mut retries, after).await;
                 }
-                _ => return Err(status_error(status, &answer.body, req)),
+                _ => return Err(status_error(status, &answer.body, req, None)),
             }
         }
     }
 
     async fn pause_before_retry(&self, retries: &mut u32, after: Option<Duration>) {
-        // A server that says when to come back is believed, within the rate-limit patience.
-        let wait = after
-            .map(|a| a.min(self.limits.max_rate_limit_wait))
-            .unwrap_or_else(|| {
-                backoff(self.limits.backoff_base, self.limits.backoff_max, *retries)
-            });
+        // A server that says when to come back is believed (callers hand longer waits on).
+        let wait = after.unwrap_or_else(|| {
+            backoff(self.limits.backoff_base, self.limits.backoff_max, *retries)
+        });
         *retries += 1;
         Inner::count(&self.stats.retries);
         self.sleeper.sleep(wait).await;
@@ -424,8 +428,8 @@ fn upstream_message(body: &[u8], status: u16) -> String {
     message
 }
 
-/// Maps a final error status to Kova's error.
-fn status_error(status: u16, body: &[u8], req: &Request) -> Error {
+/// Maps a final error status to Kova's error; `retry_after` is the server's `Retry-After`.
+fn status_error(status: u16, body: &[u8], req: &Request, retry_after: Option<Duration>) -> Error {
     let message = upstream_message(body, status);
     let service = SERVICE.to_string();
     match status {
@@ -448,6 +452,7 @@ fn status_error(status: u16, body: &[u8], req: &Request) -> Error {
             service,
             status,
             message,
+            retry_after,
         },
     }
 }

@@ -103,12 +103,11 @@ class UpstreamError(KovaError):
     service: Optional[str]
     status: Optional[int]
     """The HTTP status, when known."""
+    retry_after: Optional[float]
+    """Seconds the service asked us to wait before trying again, if it said."""
 
 class RateLimitedError(UpstreamError):
-    """An upstream service asked us to slow down."""
-
-    retry_after: Optional[float]
-    """Seconds to wait, if the service said."""
+    """An upstream service asked us to slow down; ``retry_after`` says how long, if it said."""
 
 class StoreError(KovaError):
     """The storage backend failed."""
