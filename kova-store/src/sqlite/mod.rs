@@ -12,6 +12,13 @@
 //! - [`Synchronous::Full`]: the WAL is fsynced at every commit, so an acknowledged write
 //!   survives power loss too, at the cost of one fsync per group (group commit shares it
 //!   among every write of the group).
+//!
+//! # Files
+//! Beside the database file `kova.db` live `kova.db-wal` (kept up to about 70 MB under a
+//! sustained write load: it is reused rather than shrunk, see the `checkpoint` module) and
+//! `kova.db-shm`. Copy the database only after [`SqliteStore::checkpoint`], or with SQLite's
+//! backup tools. Each database file the process opens keeps one extra descriptor open until
+//! the process exits (closing it would drop SQLite's locks on the file).
 
 mod body;
 mod checkpoint;
