@@ -39,6 +39,12 @@ use std::time::Duration;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+// The server's choice, not the library's: with glibc's allocator, malloc and free took ~7% of
+// the server's CPU under webhook load; with mimalloc ingest measured 1.06–1.10× the deliveries
+// per second in the same hour (README, Performance), for ~15 MB more resident memory.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
