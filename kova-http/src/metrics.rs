@@ -48,11 +48,18 @@ struct LlmTotals {
 
 type Gauge = Box<dyn Fn() -> Option<u64> + Send + Sync>;
 
+/// What is counted per route: requests by status, and their latency.
+#[derive(Debug, Default, Clone)]
+struct RouteStats {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
 /// The server's metrics.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// One lock per request, and no allocation once a route was seen.
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     deliveries_received: AtomicU64,
     deliveries_duplicate: AtomicU64,
     deliveries_rejected: AtomicU64,
@@ -83,13 +90,13 @@ impl Metrics {
 
     /// Counts one request to `route` (the matched path pattern) and its latency.
     pub fn observe_request(&self, route: &str, status: u16, elapsed: Duration) {
-        *lock(&self.requests)
-            .entry((route.to_string(), status))
-            .or_default() += 1;
-        lock(&self.latency)
-            .entry(route.to_string())
-            .or_default()
-            .observe(elapsed.as_secs_f64());
+        let mut routes = lock(&self.routes);
+        let stats = match routes.get_mut(route) {
+            Some(stats) => stats,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        *stats.statuses.entry(status).or_default() += 1;
+        stats.latency.observe(elapsed.as_secs_f64());
     }
 
     /// Counts an accepted webhook delivery.
@@ -153,19 +160,22 @@ impl Metrics {
             "# HELP kova_http_requests_total HTTP requests by route and status."
         )?;
         writeln!(out, "# TYPE kova_http_requests_total counter")?;
-        for ((route, status), n) in lock(&self.requests).iter() {
-            writeln!(
-                out,
-                "kova_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                esc(route)
-            )?;
+        let routes = lock(&self.routes).clone();
+        for (route, stats) in &routes {
+            for (status, n) in &stats.statuses {
+                writeln!(
+                    out,
+                    "kova_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                    esc(route)
+                )?;
+            }
         }
         writeln!(
             out,
             "# HELP kova_http_request_duration_seconds HTTP request latency by route."
         )?;
         writeln!(out, "# TYPE kova_http_request_duration_seconds histogram")?;
-        for (route, h) in lock(&self.latency).iter() {
+        for (route, RouteStats { latency: h, .. }) in &routes {
             let r = esc(route);
             let mut cumulative = 0;
             for (b, c) in BUCKETS.iter().zip(h.counts) {

@@ -19,13 +19,22 @@ impl HeaderSource for Headers<'_> {
     }
 }
 
+/// The 202 answer: serialized straight from the outcome, without building a JSON tree.
+#[derive(serde::Serialize)]
+pub struct Accepted {
+    status: &'static str,
+    event: String,
+    delivery_id: String,
+    duplicate: bool,
+}
+
 /// Verifies, records durably, answers 202. Bad signature → 401, unreadable request → 400,
 /// nothing stored.
 pub async fn github(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let metrics = state.metrics();
     // Verification happens here; the future then holds no borrow of the headers.
     let source = Headers(&headers);
@@ -35,12 +44,12 @@ pub async fn github(
             metrics.delivery_accepted(out.duplicate);
             Ok((
                 StatusCode::ACCEPTED,
-                Json(json!({
-                    "status": "accepted",
-                    "event": out.event,
-                    "delivery_id": out.delivery_id,
-                    "duplicate": out.duplicate,
-                })),
+                Json(Accepted {
+                    status: "accepted",
+                    event: out.event,
+                    delivery_id: out.delivery_id,
+                    duplicate: out.duplicate,
+                }),
             ))
         }
         Err(e) => {
