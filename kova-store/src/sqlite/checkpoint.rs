@@ -19,9 +19,10 @@
 //! little to flush; the WAL size limit sits above the backstop, so a restart never truncates;
 //! and with both, a rarer backstop (16,384 pages) is cheaper than a frequent one. Measured in
 //! the same hour against the 4,096-page backstop without these syncs: webhook ingest (wrk, 64
-//! connections) p99 6.7–6.8 ms instead of 9.7–11.2 ms at the same 21–23k deliveries/s; store
-//! bench, 64 writers, 55–58k instead of 40–51k deliveries/s (41k instead of 33–35k with 1M
-//! events stored).
+//! connections) p99 6.8–7.6 ms instead of 10.0–11.0 ms, with 1.05× the deliveries per second;
+//! store bench, 64 writers, 55–58k instead of 40–51k deliveries/s (41k instead of 33–35k with
+//! 1M events stored). A longer pause between rounds (10 or 25 ms instead of 3) copies less but
+//! gave a worse p99 (9.7–9.9 and 15.5–16.9 ms).
 
 use super::error::SqlResultExt;
 use kova_core::{Error, Result};
