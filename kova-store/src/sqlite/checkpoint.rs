@@ -13,10 +13,9 @@
 //! reaches the end of the WAL, which under load only the writer's does: its fsync flushed every
 //! page the background thread had copied since the last one (1.3–3.4 ms with a 4,096-page
 //! backstop, more with larger ones), and, when the WAL had grown past the size limit, the
-//! restart truncated it (12 ms).
-//! Every request waiting meanwhile showed in the ingest p99. So the background thread also
-//! fsyncs the database file after each round that copied pages, which leaves the writer's fsync
-//! little to flush; the WAL size limit sits above the backstop, so a restart never truncates;
+//! restart truncated it (12 ms). Every request waiting meanwhile showed in the ingest p99. So
+//! the background thread also fsyncs the database file after each round that copied pages,
+//! which leaves the writer's fsync little to flush; the WAL size limit sits above the backstop, so a restart never truncates;
 //! and with both, a rarer backstop (16,384 pages) is cheaper than a frequent one. Measured in
 //! the same hour against the 4,096-page backstop without these syncs: webhook ingest (wrk, 64
 //! connections) p99 6.8–7.6 ms instead of 10.0–11.0 ms, with 1.05× the deliveries per second;
@@ -149,8 +148,8 @@ fn sync_handle(path: &Path) -> std::io::Result<&'static File> {
     Ok(file)
 }
 
-/// Elsewhere, closing a descriptor releases no other descriptor's locks; the handle is kept all
-/// the same, as on Unix, so both behave alike.
+/// Elsewhere closing a descriptor drops no other descriptor's locks, but the handle is kept
+/// (one per opened store) all the same, so that the thread has one way to hold it.
 #[cfg(not(unix))]
 fn sync_handle(path: &Path) -> std::io::Result<&'static File> {
     Ok(Box::leak(Box::new(File::open(path)?)))
