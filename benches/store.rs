@@ -118,10 +118,37 @@ async fn backends() -> Vec<Backend> {
 /// Unique delivery ids across the whole run.
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-fn delivery(body: &Bytes, prefix: &str) -> WebhookDelivery {
+/// When a delivery was sent, for its id.
+#[derive(Clone, Copy)]
+enum Sent {
+    /// Part of the preloaded history: 0.3 s apart, so a million deliveries span 3.5 days.
+    History,
+    /// During the measurement: 50 µs apart, as at 20,000 deliveries per second.
+    Now,
+}
+
+/// A delivery id as GitHub sends them: a version-1 UUID, whose first field is the low 32 bits of
+/// a clock in 100 ns ticks. Those bits wrap every 7 minutes, so the history's ids spread over the
+/// whole key space of the delivery index (about 700 wraps), while the ids of one measurement
+/// land close together. Measured with 1M events and 64 writers: the same throughput as
+/// sequential ids (44.1k and 42.8k per second), where random (v4-like) ids gave 22.1k.
+fn github_delivery_id(n: u64, sent: Sent) -> String {
+    let ticks = match sent {
+        Sent::History => 0x1ee_0000_0000_0000 + n * 3_000_000,
+        Sent::Now => 0x1ef_0000_0000_0000 + n * 500,
+    };
+    format!(
+        "{:08x}-{:04x}-1{:03x}-81ab-4c9367dc0958",
+        ticks & 0xffff_ffff,
+        (ticks >> 32) & 0xffff,
+        (ticks >> 48) & 0xfff
+    )
+}
+
+fn delivery(body: &Bytes, sent: Sent) -> WebhookDelivery {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let mut d = WebhookDelivery::new(
-        format!("{prefix}-{n:012}"),
+        github_delivery_id(n, sent),
         "pull_request",
         body.clone(),
         chrono::Utc::now(),
@@ -150,7 +177,7 @@ async fn record_concurrently(store: Arc<dyn Store>, body: &Bytes, total: u64, wr
                     .is_ok()
                 {
                     let out = store
-                        .record_delivery(&delivery(&body, "bench"), Some(&job))
+                        .record_delivery(&delivery(&body, Sent::Now), Some(&job))
                         .await
                         .expect("record_delivery");
                     assert!(!out.is_duplicate());
@@ -210,7 +237,7 @@ async fn preload(backend: &Backend, body: &Bytes) {
         let items = (0..n)
             .map(|_| {
                 (
-                    delivery(body, "preload"),
+                    delivery(body, Sent::History),
                     Some(NewJob::new("pull_request").with_run_at(later)),
                 )
             })
@@ -282,7 +309,7 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str,
                         // The jobs to work on are enqueued (with their events) before the
                         // clock starts.
                         let items = (0..total)
-                            .map(|_| (delivery(&body, "work"), Some(NewJob::new("review"))))
+                            .map(|_| (delivery(&body, Sent::Now), Some(NewJob::new("review"))))
                             .collect();
                         backend.bulk(items).await;
                         let workers = if batch == 1 { 8 } else { 4 };
