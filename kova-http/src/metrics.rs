@@ -49,7 +49,7 @@ struct LlmTotals {
 type Gauge = Box<dyn Fn() -> Option<u64> + Send + Sync>;
 
 /// What is counted per route: requests by status, and their latency.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct RouteStats {
     statuses: BTreeMap<u16, u64>,
     latency: Histogram,
@@ -160,8 +160,8 @@ impl Metrics {
             "# HELP kova_http_requests_total HTTP requests by route and status."
         )?;
         writeln!(out, "# TYPE kova_http_requests_total counter")?;
-        let routes = lock(&self.routes).clone();
-        for (route, stats) in &routes {
+        let routes = lock(&self.routes);
+        for (route, stats) in routes.iter() {
             for (status, n) in &stats.statuses {
                 writeln!(
                     out,
@@ -175,7 +175,7 @@ impl Metrics {
             "# HELP kova_http_request_duration_seconds HTTP request latency by route."
         )?;
         writeln!(out, "# TYPE kova_http_request_duration_seconds histogram")?;
-        for (route, RouteStats { latency: h, .. }) in &routes {
+        for (route, RouteStats { latency: h, .. }) in routes.iter() {
             let r = esc(route);
             let mut cumulative = 0;
             for (b, c) in BUCKETS.iter().zip(h.counts) {
@@ -198,6 +198,8 @@ impl Metrics {
                 h.count
             )?;
         }
+        // Requests wait on this lock: it is not held while the gauges below are read.
+        drop(routes);
         let (received, duplicate, rejected) = self.deliveries();
         writeln!(
             out,
