@@ -12,8 +12,9 @@ pub use kova_core::config::redact_url;
 /// - `sqlite://path` (also `sqlite:path`; `sqlite:///abs/path` for an absolute path),
 ///   `sqlite::memory:`, with an optional `?synchronous=normal|full` — needs the `sqlite`
 ///   feature; see [`SqliteStore`](crate::SqliteStore);
-/// - `postgres://…`, `postgresql://…` — needs the `postgres` feature; see
-///   [`PostgresStore`](crate::PostgresStore).
+/// - `postgres://…`, `postgresql://…`, with an optional `?schema=name` for Kova's tables
+///   (created if missing; else the connection's default schema, usually `public`) — needs
+///   the `postgres` feature; see [`PostgresStore`](crate::PostgresStore).
 ///
 /// A scheme this build does not include is a clear [`Error::Config`] naming the feature.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {

@@ -92,6 +92,34 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// Removes Kova's own `schema` parameter from a URL's query (sqlx would warn about a
+/// parameter it does not know) and returns it. The value is taken as written: a valid schema
+/// name needs no percent-decoding, and anything else fails validation with the value shown.
+fn take_schema_param(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("schema", value)) => {
+                // The last one wins, as for sqlx's own parameters.
+                schema = Some(value.to_string());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let rest = rest.join("&");
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{rest}")
+    };
+    (url, schema)
+}
+
 /// A schema name must be a plain identifier: it is put into SQL (quoted) and `search_path`.
 fn validate_schema(s: &str) -> Result<()> {
     let ok = !s.is_empty()
@@ -111,9 +139,25 @@ fn validate_schema(s: &str) -> Result<()> {
 
 impl PostgresStore {
     /// Connects to the database `url` names (`postgres://user:password@host:port/db`, sqlx's
-    /// URL options accepted), then migrates the schema. The password never appears in errors
-    /// or `Debug` output.
-    pub async fn connect(url: &str, options: PgOptions) -> Result<PostgresStore> {
+    /// URL options accepted), then migrates the schema. The URL may name Kova's schema itself
+    /// (`?schema=kova`), so a URL alone (`DATABASE_URL`, [`open`](crate::open)) can keep
+    /// Kova's tables out of `public`; naming two different schemas, in the URL and in
+    /// `options`, is an [`Error::Config`]. The password never appears in errors or `Debug`
+    /// output.
+    pub async fn connect(url: &str, mut options: PgOptions) -> Result<PostgresStore> {
+        let (url, from_url) = take_schema_param(url);
+        let url = url.as_str();
+        if let Some(s) = from_url {
+            match &options.schema {
+                Some(o) if *o != s => {
+                    return Err(Error::Config(format!(
+                        "the postgres URL names schema '{s}' but the options name '{o}': \
+                         name it once"
+                    )))
+                }
+                _ => options.schema = Some(s),
+            }
+        }
         let shown = redact_url(url);
         let scrub = |m: String| scrub_password(&m, url);
         let mut connect = PgConnectOptions::from_str(url)
@@ -363,6 +407,10 @@ impl Store for PostgresStore {
 
     async fn get_artifact(&self, id: ArtifactId) -> Result<Option<Artifact>> {
         records::get_artifact(&self.pool, id).await
+    }
+
+    async fn find_artifact_by_key(&self, key: &str) -> Result<Option<Artifact>> {
+        records::find_artifact_by_key(&self.pool, key).await
     }
 
     async fn list_artifacts(

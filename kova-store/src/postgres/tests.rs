@@ -198,6 +198,95 @@ async fn passwords_never_appear_in_errors_or_debug() {
     drop_schema(&store).await;
 }
 
+#[test]
+fn the_schema_parameter_is_taken_out_of_the_url() {
+    let cases = [
+        ("postgres://u@h/db", "postgres://u@h/db", None),
+        (
+            "postgres://u@h/db?schema=kova",
+            "postgres://u@h/db",
+            Some("kova"),
+        ),
+        (
+            "postgres://u@h/db?sslmode=disable&schema=kova&application_name=x",
+            "postgres://u@h/db?sslmode=disable&application_name=x",
+            Some("kova"),
+        ),
+        (
+            "postgres://u@h/db?schema=a&schema=b",
+            "postgres://u@h/db",
+            Some("b"),
+        ),
+        (
+            "postgres://u@h/db?schemas=x",
+            "postgres://u@h/db?schemas=x",
+            None,
+        ),
+    ];
+    for (url, rest, schema) in cases {
+        assert_eq!(
+            take_schema_param(url),
+            (rest.to_string(), schema.map(str::to_string)),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_url_can_name_the_schema() {
+    // Checked before connecting: no server is needed.
+    for (url, options, expected) in [
+        (
+            "postgres://u:hunter2@127.0.0.1:1/db?schema=Bad-Name",
+            PgOptions::default(),
+            "got 'Bad-Name'",
+        ),
+        (
+            "postgres://u:hunter2@127.0.0.1:1/db?schema=one",
+            PgOptions::default().with_schema("two"),
+            "names schema 'one' but the options name 'two'",
+        ),
+    ] {
+        match PostgresStore::connect(url, options).await {
+            Err(Error::Config(m)) => {
+                assert!(m.contains(expected), "{m}");
+                assert!(!m.contains("hunter2"), "password leaked: {m}");
+            }
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = crate::open(&format!("{url}{sep}schema={schema}"))
+        .await
+        .unwrap();
+    store
+        .upsert_repository(&Repository::new(
+            RepoRef::new("o", "r").unwrap(),
+            RepoKind::Service,
+            chrono::Utc::now(),
+        ))
+        .await
+        .unwrap();
+    // The tables, and the row, are in the named schema, not in the connection's default.
+    let direct = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+    let (tables, repos): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = $1),
+                (SELECT count(*) FROM repositories)",
+    )
+    .bind(&schema)
+    .fetch_one(direct.pool())
+    .await
+    .unwrap();
+    assert!(tables >= 9, "{tables} tables in {schema}"); // 8 of Kova's and schema_version
+    assert_eq!(repos, 1);
+    drop_schema(&direct).await;
+}
+
 fn url_quiet() -> Option<String> {
     std::env::var("KOVA_TEST_POSTGRES_URL").ok()
 }
