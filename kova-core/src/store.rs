@@ -371,6 +371,10 @@ pub trait Store: Send + Sync + Debug + 'static {
     /// One artifact.
     async fn get_artifact(&self, id: ArtifactId) -> Result<Option<Artifact>>;
 
+    /// The artifact stored with this idempotency key, whatever its age: an indexed read, so
+    /// a retried request can be answered before anything is generated again.
+    async fn find_artifact_by_key(&self, key: &str) -> Result<Option<Artifact>>;
+
     /// Artifacts, newest first.
     async fn list_artifacts(
         &self,

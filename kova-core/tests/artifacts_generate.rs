@@ -8,7 +8,10 @@ mod artifacts_support;
 use artifacts_support::{env, env_with, repo, seed_repo};
 use kova_core::artifacts::{AnalyzeRequest, ArtifactRequest, ArtifactService};
 use kova_core::testing::ScriptedLlm;
-use kova_core::{ArtifactKind, ArtifactSource, Error, EventId, Role, Store, Usage, Validation};
+use kova_core::{
+    ArtifactKind, ArtifactSource, Clock, Error, EventId, NewArtifact, Role, Store, Usage,
+    Validation,
+};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -341,7 +344,15 @@ async fn the_same_idempotency_key_returns_the_same_artifact_without_a_second_cal
     assert_eq!(first.artifact, again.artifact);
     assert_eq!(e.llm.calls(), 1);
 
-    // A new service over the same store (a restart, another server) finds it in the store.
+    // A new service over the same store (a restart, another server) finds it in the store,
+    // however many artifacts of its kind came after it.
+    for n in 0..300 {
+        let later = NewArtifact::new(format!("later-{n}"), ArtifactKind::Data, "{}");
+        e.store
+            .insert_artifact(&later, e.clock.now())
+            .await
+            .unwrap();
+    }
     let other = ArtifactService::new(
         e.store.clone() as Arc<dyn Store>,
         Some(e.llm.clone() as Arc<dyn kova_core::LlmProvider>),

@@ -3,6 +3,7 @@
 
 use crate::artifacts::analyze::AnalyzeRequest;
 use crate::artifacts::extract::{extract, extract_document, Extracted};
+use crate::artifacts::idempotency::KeyClaim;
 use crate::artifacts::llm_call::{check_budget, record_completion};
 use crate::artifacts::request::{ArtifactRequest, GeneratedArtifact, DEFAULT_OUTPUT_TOKENS};
 use crate::artifacts::{repo_context, templates, validate, ArtifactService};
@@ -42,22 +43,9 @@ impl ArtifactService {
     /// [`Error::NotConfigured`]: crate::Error::NotConfigured
     pub async fn generate(&self, req: ArtifactRequest) -> Result<GeneratedArtifact> {
         let valid = req.validate()?;
-        let _key_lock = match &req.idempotency_key {
-            Some(k) => {
-                let guard = self.idempotency.lock(k).await;
-                if let Some(a) = self
-                    .idempotency
-                    .find(&*self.store, k, valid.kind, req.repository.as_ref())
-                    .await?
-                {
-                    return Ok(GeneratedArtifact {
-                        artifact: a,
-                        replayed: true,
-                    });
-                }
-                Some(guard)
-            }
-            None => None,
+        let _key_lock = match self.claim_key(req.idempotency_key.as_deref()).await? {
+            KeyClaim::Replay(done) => return Ok(*done),
+            KeyClaim::Held(guard) => guard,
         };
         let llm = self.llm()?.clone();
         let mut extra = Map::new();
@@ -99,27 +87,9 @@ impl ArtifactService {
     /// validation, idempotency and recording rules as [`generate`](Self::generate).
     pub async fn analyze_code(&self, req: AnalyzeRequest) -> Result<GeneratedArtifact> {
         let (language, analysis_type, title) = req.validate()?;
-        let _key_lock = match &req.idempotency_key {
-            Some(k) => {
-                let guard = self.idempotency.lock(k).await;
-                if let Some(a) = self
-                    .idempotency
-                    .find(
-                        &*self.store,
-                        k,
-                        ArtifactKind::Analysis,
-                        req.repository.as_ref(),
-                    )
-                    .await?
-                {
-                    return Ok(GeneratedArtifact {
-                        artifact: a,
-                        replayed: true,
-                    });
-                }
-                Some(guard)
-            }
-            None => None,
+        let _key_lock = match self.claim_key(req.idempotency_key.as_deref()).await? {
+            KeyClaim::Replay(done) => return Ok(*done),
+            KeyClaim::Held(guard) => guard,
         };
         let llm = self.llm()?.clone();
         let mut extra = Map::new();
@@ -263,16 +233,13 @@ impl ArtifactService {
             cost_usd: cost,
             extra,
         };
-        artifact.idempotency_key = key.clone();
+        artifact.idempotency_key = key;
         let outcome = self
             .store
             .insert_artifact(&artifact, self.clock.now())
             .await?;
         let replayed = matches!(outcome, ArtifactOutcome::Existing(_));
         let artifact = outcome.into_artifact();
-        if let Some(k) = &key {
-            self.idempotency.remember(k, artifact.id);
-        }
         Ok(GeneratedArtifact { artifact, replayed })
     }
 

@@ -1,49 +1,35 @@
 //! Idempotency keys without paying twice for the same artifact.
 //!
-//! The [`Store`] trait finds artifacts by id, not by idempotency key; its guarantee is that
-//! `insert_artifact` with a known key returns the first artifact (`Existing`) and stores
-//! nothing. That makes storage idempotent, but not the LLM call before it. Until the trait
-//! gains `find_artifact_by_key`, the service avoids the repeated call in three layers:
+//! The store's guarantee is that `insert_artifact` with a known key returns the first artifact
+//! (`Existing`) and stores nothing. That makes storage idempotent, but not the LLM call before
+//! it. So the service also:
 //!
-//! 1. **One request per key at a time.** Requests with the same key take an async per-key lock,
-//!    so a concurrent duplicate waits for the first instead of calling the LLM in parallel.
-//! 2. **Keys this service stored**, remembered (bounded, oldest forgotten first) with the
-//!    artifact id: a repeat is answered with `get_artifact`, an indexed read.
-//! 3. **A bounded look at the store**: the newest [`RECENT_SCAN`] artifacts of the same kind
-//!    and repository, which catches retries after a restart or from another process.
+//! 1. **Runs one request per key at a time.** Requests with the same key take an async per-key
+//!    lock, so a concurrent duplicate waits for the first instead of calling the LLM in
+//!    parallel.
+//! 2. **Asks the store first** ([`Store::find_artifact_by_key`], an indexed read): a repeat is
+//!    answered with the stored artifact, however old it is, after a restart or at another
+//!    server alike.
 //!
-//! What is left: a repeat arriving after a restart (or at another server) whose original is
-//! older than the scan window makes a second LLM call — the store still returns the first
-//! artifact (`Existing`), so callers always see one artifact per key; only tokens are spent.
-//! No placeholder row is ever written, so a crash cannot leave a key stuck.
+//! Two servers sharing a store can still both call the LLM for the same key if their requests
+//! overlap (the lock is per process); the store then keeps the first artifact and both callers
+//! get it. No placeholder row is ever written, so a crash cannot leave a key stuck.
 //!
-//! [`Store`]: crate::store::Store
+//! [`Store::find_artifact_by_key`]: crate::store::Store::find_artifact_by_key
 
+use crate::artifacts::request::GeneratedArtifact;
+use crate::artifacts::ArtifactService;
 use crate::error::Result;
-use crate::model::{Artifact, ArtifactId, ArtifactKind, ListOptions, RepoRef};
-use crate::store::{ArtifactFilter, Store};
 use futures::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-/// How many recent artifacts of the same kind and repository are searched for a key.
-pub const RECENT_SCAN: usize = 200;
-/// How many stored keys a service remembers.
-pub const REMEMBERED_KEYS: usize = 10_000;
 
 type Inflight = Mutex<HashMap<String, Arc<AsyncMutex<()>>>>;
 
-/// Per-key locks and remembered keys.
+/// Per-key locks.
 #[derive(Debug, Default)]
 pub(crate) struct Idempotency {
     inflight: Inflight,
-    done: Mutex<Remembered>,
-}
-
-#[derive(Debug, Default)]
-struct Remembered {
-    ids: HashMap<String, ArtifactId>,
-    order: VecDeque<String>,
 }
 
 /// Holds a key's lock; releases it (and forgets the lock when nobody waits) on drop.
@@ -83,56 +69,31 @@ impl Idempotency {
             inflight: &self.inflight,
         }
     }
+}
 
-    /// Remembers that `key` produced artifact `id`.
-    pub fn remember(&self, key: &str, id: ArtifactId) {
-        let mut d = self.done.lock().unwrap_or_else(|p| p.into_inner());
-        if d.ids.insert(key.to_string(), id).is_none() {
-            d.order.push_back(key.to_string());
-            while d.order.len() > REMEMBERED_KEYS {
-                if let Some(old) = d.order.pop_front() {
-                    d.ids.remove(&old);
-                }
-            }
-        }
-    }
+/// What a request with an idempotency key may do.
+pub(crate) enum KeyClaim<'a> {
+    /// The key's artifact exists: answer with it, generate nothing. (Boxed: the other
+    /// variant is a few words.)
+    Replay(Box<GeneratedArtifact>),
+    /// Go on; the key (if any) stays held until the guard drops.
+    Held(Option<KeyGuard<'a>>),
+}
 
-    /// The artifact stored earlier under `key`, if this service remembers it or it is among the
-    /// newest artifacts of the same kind and repository.
-    pub async fn find(
-        &self,
-        store: &dyn Store,
-        key: &str,
-        kind: ArtifactKind,
-        repo: Option<&RepoRef>,
-    ) -> Result<Option<Artifact>> {
-        let remembered = self
-            .done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .ids
-            .get(key)
-            .copied();
-        if let Some(id) = remembered {
-            if let Some(a) = store.get_artifact(id).await? {
-                return Ok(Some(a));
-            }
-        }
-        let mut filter = ArtifactFilter::default().with_kind(kind);
-        if let Some(r) = repo {
-            filter = filter.with_repo(r.clone());
-        }
-        let page = store
-            .list_artifacts(&filter, &ListOptions::default().with_limit(RECENT_SCAN))
-            .await?;
-        let found = page
-            .items
-            .into_iter()
-            .find(|a| a.idempotency_key.as_deref() == Some(key));
-        if let Some(a) = &found {
-            self.remember(key, a.id);
-        }
-        Ok(found)
+impl ArtifactService {
+    /// Holds `key` (waiting for a request already holding it), then looks for its artifact.
+    pub(crate) async fn claim_key(&self, key: Option<&str>) -> Result<KeyClaim<'_>> {
+        let Some(key) = key else {
+            return Ok(KeyClaim::Held(None));
+        };
+        let guard = self.idempotency.lock(key).await;
+        Ok(match self.store.find_artifact_by_key(key).await? {
+            Some(artifact) => KeyClaim::Replay(Box::new(GeneratedArtifact {
+                artifact,
+                replayed: true,
+            })),
+            None => KeyClaim::Held(Some(guard)),
+        })
     }
 }
 
@@ -149,16 +110,5 @@ mod tests {
             drop(g);
             assert!(i.inflight.lock().unwrap().is_empty());
         });
-    }
-
-    #[test]
-    fn remembered_keys_are_bounded() {
-        let i = Idempotency::default();
-        for n in 0..(REMEMBERED_KEYS + 5) {
-            i.remember(&format!("k{n}"), ArtifactId(n as i64));
-        }
-        let d = i.done.lock().unwrap();
-        assert_eq!(d.ids.len(), REMEMBERED_KEYS);
-        assert!(!d.ids.contains_key("k0"));
     }
 }

@@ -915,6 +915,9 @@ pub async fn artifacts_round_trip_with_versions_and_idempotency(store: &dyn Stor
         panic!("same key must return the existing artifact")
     };
     assert_eq!(k2.content, "fn main() {}");
+    let found = store.find_artifact_by_key("req-1").await.unwrap();
+    assert_eq!(found.map(|a| a.id), Some(k2.id));
+    assert!(store.find_artifact_by_key("req-2").await.unwrap().is_none());
 
     let by_event = store
         .list_artifacts(

@@ -326,6 +326,11 @@ impl Store for MemoryStore {
         Ok(self.lock().artifacts.get(&id.0).cloned())
     }
 
+    async fn find_artifact_by_key(&self, key: &str) -> Result<Option<Artifact>> {
+        let g = self.lock();
+        Ok(g.idempotency.get(key).map(|id| g.artifacts[id].clone()))
+    }
+
     async fn list_artifacts(
         &self,
         filter: &ArtifactFilter,

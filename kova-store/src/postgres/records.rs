@@ -349,15 +349,8 @@ pub(super) async fn insert_artifact(
     // Idempotency key first, then the version series: a fixed order, so no lock cycle.
     if let Some(key) = &a.idempotency_key {
         jobs::lock_key(&mut tx, "idempotency", key).await?;
-        let existing = sqlx::query(&format!(
-            "SELECT {ARTIFACT_COLS} FROM artifacts WHERE idempotency_key = $1"
-        ))
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        if let Some(row) = existing {
-            return Ok(ArtifactOutcome::Existing(rows::artifact(&row)?));
+        if let Some(existing) = find_artifact_by_key(&mut *tx, key).await? {
+            return Ok(ArtifactOutcome::Existing(existing));
         }
     }
     jobs::lock_key(
@@ -403,6 +396,23 @@ pub(super) async fn get_artifact(pool: &PgPool, id: ArtifactId) -> Result<Option
     ))
     .bind(id.0)
     .fetch_optional(pool)
+    .await
+    .db()?
+    .as_ref()
+    .map(rows::artifact)
+    .transpose()
+}
+
+/// By the unique index on `idempotency_key`.
+pub(super) async fn find_artifact_by_key<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
+    key: &str,
+) -> Result<Option<Artifact>> {
+    sqlx::query(&format!(
+        "SELECT {ARTIFACT_COLS} FROM artifacts WHERE idempotency_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(conn)
     .await
     .db()?
     .as_ref()

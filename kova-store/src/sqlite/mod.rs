@@ -583,6 +583,12 @@ impl Store for SqliteStore {
         self.read(move |c| records::get_artifact(c, id)).await
     }
 
+    async fn find_artifact_by_key(&self, key: &str) -> Result<Option<Artifact>> {
+        let key = key.to_string();
+        self.read(move |c| records::find_artifact_by_key(c, &key))
+            .await
+    }
+
     async fn list_artifacts(
         &self,
         filter: &ArtifactFilter,

@@ -242,13 +242,7 @@ pub(super) fn insert_artifact(
     now: Timestamp,
 ) -> Result<ArtifactOutcome> {
     if let Some(key) = &a.idempotency_key {
-        let existing = opt_row(
-            conn,
-            &format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE idempotency_key = ?1"),
-            [key],
-            rows::artifact,
-        )?;
-        if let Some(existing) = existing {
+        if let Some(existing) = find_artifact_by_key(conn, key)? {
             return Ok(ArtifactOutcome::Existing(existing));
         }
     }
@@ -299,6 +293,16 @@ pub(super) fn get_artifact(conn: &Connection, id: ArtifactId) -> Result<Option<A
         conn,
         &format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE id = ?1"),
         [id.0],
+        rows::artifact,
+    )
+}
+
+/// By the unique index on `idempotency_key`.
+pub(super) fn find_artifact_by_key(conn: &Connection, key: &str) -> Result<Option<Artifact>> {
+    opt_row(
+        conn,
+        &format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE idempotency_key = ?1"),
+        [key],
         rows::artifact,
     )
 }
