@@ -12,6 +12,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import shutil
+import subprocess
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -329,10 +332,44 @@ def fake_anthropic():
     server.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+# PostgreSQL runs when a test database is named (as for the Rust tests), each test in a schema
+# of its own, dropped when the session ends.
+POSTGRES_URL = os.environ.get("KOVA_TEST_POSTGRES_URL")
+_pg_schemas: List[str] = []
+
+
+def pytest_report_header(config):
+    if not POSTGRES_URL:
+        return "notice: KOVA_TEST_POSTGRES_URL is not set: the postgres store is not tested"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schemas():
+    yield
+    if not _pg_schemas:
+        return
+    if shutil.which("psql") is None:
+        print(f"notice: psql not found: schemas {', '.join(_pg_schemas)} were left in place")
+        return
+    names = ", ".join(f'"{s}"' for s in _pg_schemas)
+    subprocess.run(
+        ["psql", POSTGRES_URL, "-qc", f"DROP SCHEMA IF EXISTS {names} CASCADE"],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else []))
 def store_url(request, tmp_path) -> str:
     if request.param == "memory":
         return "memory:"
+    if request.param == "postgres":
+        schema = f"kova_py_{uuid.uuid4().hex[:16]}"
+        _pg_schemas.append(schema)
+        sep = "&" if "?" in POSTGRES_URL else "?"
+        return f"{POSTGRES_URL}{sep}schema={schema}"
     return f"sqlite://{tmp_path / 'kova.db'}"
 
 
