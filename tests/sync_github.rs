@@ -6,7 +6,7 @@ use kova::config::ReposConfig;
 use kova::github::testing::{FakeGitHub, FakeResponse};
 use kova::github::GitHub;
 use kova::sync::{SyncRequest, SyncService};
-use kova::{RepoStatus, Store, SyncOutcome};
+use kova::{ListOptions, RepoRef, RepoStatus, Store, SyncOutcome};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -147,4 +147,15 @@ async fn sync_over_the_github_client_then_only_304s() {
         reqs.len() as u64,
         "every request answered 304"
     );
+    // The sync logs say so too: the second pass's log counts its 304s, the first's none.
+    let app: RepoRef = "octo/app".parse().unwrap();
+    let logs = store
+        .list_sync_logs(Some(&app), &ListOptions::default())
+        .await
+        .unwrap()
+        .items;
+    let counts: Vec<(u32, u32)> = logs.iter().map(|l| (l.requests, l.not_modified)).collect();
+    assert_eq!(logs.len(), 2, "{counts:?}");
+    assert_eq!(logs[0].not_modified as usize, reqs.len(), "{counts:?}");
+    assert_eq!(logs[1].not_modified, 0, "{counts:?}");
 }

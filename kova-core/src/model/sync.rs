@@ -34,7 +34,9 @@ pub struct SyncLog {
     pub duration_ms: u64,
     /// GitHub requests made (304s included).
     pub requests: u32,
-    /// Of those, answered 304 Not Modified.
+    /// HTTP answers 304 Not Modified the host reported
+    /// ([`report_not_modified`](crate::source::report_not_modified)); a paged listing counts
+    /// each page.
     pub not_modified: u32,
     /// Files looked at (tree entries).
     pub files: u32,

@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{RepoRef, RepoSnapshot, RepoStatus};
-use crate::source::{CommitQuery, RemoteRepo};
+use crate::source::{CommitQuery, RemoteRepo, Tallied};
 use crate::sync::analysis::{self, Analysis};
 use crate::sync::inflight::{Emitter, RepoJob};
 use crate::sync::manifests::{self, Manifest, ManifestKind};
@@ -18,6 +18,7 @@ use crate::sync::select::{self, SkippedFile};
 use crate::sync::service::{Inner, Target};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The name of the `data` artifact holding a repository's [`RepoSummary`].
@@ -28,6 +29,8 @@ pub const ANALYSIS_ARTIFACT: &str = "repository analysis";
 #[derive(Debug, Default)]
 pub(super) struct Counters {
     pub(super) requests: u32,
+    /// Requests the host answered from its cache (304), as it reported them.
+    pub(super) not_modified: u32,
     pub(super) retries: u32,
 }
 
@@ -100,12 +103,13 @@ impl Inner {
     {
         // Atomics only because the future must be `Send`; there is no sharing.
         let requests = AtomicU32::new(0);
+        let not_modified = Arc::new(AtomicU32::new(0));
         let retries = AtomicU32::new(0);
         let out = self
             .retrying(
                 || {
                     requests.fetch_add(1, Ordering::Relaxed);
-                    op()
+                    Tallied::new(Box::pin(op()), not_modified.clone())
                 },
                 |attempt, wait, error| {
                     retries.fetch_add(1, Ordering::Relaxed);
@@ -119,6 +123,7 @@ impl Inner {
             .await;
         if count {
             c.requests += requests.into_inner();
+            c.not_modified += not_modified.load(Ordering::Relaxed);
         }
         c.retries += retries.into_inner();
         out

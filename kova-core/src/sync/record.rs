@@ -1,8 +1,5 @@
 //! The end of a pass: the sync log, the artifacts linked to it (summary, analysis) and the
 //! repository record, written in that order so artifacts can name the log.
-//!
-//! `SyncLog::not_modified` stays 0: the `SourceHost` trait does not tell whether an answer
-//! was a 304, so only the requests made are counted.
 
 use crate::error::{Error, Result};
 use crate::model::{
@@ -145,7 +142,7 @@ impl Inner {
             started_at: result.started_at,
             duration_ms: result.duration_ms,
             requests: result.requests,
-            not_modified: 0,
+            not_modified: c.not_modified,
             files: result.files,
             manifests: result.manifests,
             attempts: result.attempts,

@@ -190,6 +190,8 @@ impl Inner {
                         ));
                     };
                     Inner::count(&self.stats.not_modified);
+                    // For the sync pass this request serves (its log counts 304s).
+                    kova_core::source::report_not_modified();
                     self.rate().secondary_strikes = 0;
                     return Ok(Response {
                         body: cached.body,
