@@ -226,9 +226,10 @@ impl CommitQuery {
 /// - Listings are complete: implementations follow every page (by the host's own links, never by
 ///   guessing page URLs) and say when a listing is partial ([`Tree::truncated`]).
 /// - Conditional requests and rate limits are the implementation's business: an unchanged
-///   resource should cost a 304, an exhausted limit a wait (or [`Error::RateLimited`](crate::Error::RateLimited) with
-///   `retry_after` when the wait is too long). Each 304 is reported with
-///   [`report_not_modified`] from inside the call, so sync logs can count them.
+///   resource should cost a 304, an exhausted limit a wait (or
+///   [`Error::RateLimited`](crate::Error::RateLimited) with `retry_after` when the wait is
+///   too long). Each 304 is reported with [`report_not_modified`] from inside the call, so
+///   sync logs can count them.
 /// - Writes (comments) are not retried blindly: a failed write is reported, not repeated.
 #[async_trait]
 pub trait SourceHost: Send + Sync + Debug + 'static {
