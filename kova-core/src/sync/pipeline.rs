@@ -101,7 +101,8 @@ impl Inner {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        // Atomics only because the future must be `Send`; there is no sharing.
+        // Atomics only because the future must be `Send`; the not-modified count is shared
+        // with the host's reports (see `source::tally`), the others are not shared.
         let requests = AtomicU32::new(0);
         let not_modified = Arc::new(AtomicU32::new(0));
         let retries = AtomicU32::new(0);
