@@ -8,6 +8,10 @@
 //! KOVA_BENCH_LARGE=1 ...   # adds the 1M-event runs (preloading takes minutes)
 //! ```
 //!
+//! With `KOVA_BENCH_LARGE=1`, the SQLite and PostgreSQL stores are also compared in pairs after
+//! their 1M-event runs (see `paired_ratios`): lines starting `paired` give the 1M/empty ratio
+//! with the machine's drift taken out.
+//!
 //! The payload is a real `pull_request.opened` webhook body (benches/fixtures, compact JSON as
 //! GitHub sends it). PostgreSQL runs only when `KOVA_TEST_POSTGRES_URL` is set, in a fresh
 //! schema dropped afterwards; SQLite uses a file in a temporary directory with the default
@@ -86,33 +90,62 @@ impl Backend {
             if let Err(e) = s.drop_schema().await {
                 eprintln!("could not drop the bench schema {schema}: {e}");
             }
+            // Now, not whenever the last handle goes: the paired runs open a store per round.
+            s.pool().close().await;
         }
     }
 }
 
 async fn backends() -> Vec<Backend> {
-    let mut out = vec![Backend::Memory(Arc::new(MemoryStore::new()))];
+    let mut out = vec![
+        Backend::Memory(Arc::new(MemoryStore::new())),
+        fresh_sqlite().await,
+    ];
+    match std::env::var("KOVA_TEST_POSTGRES_URL") {
+        Ok(url) => out.push(fresh_postgres(&url).await),
+        Err(_) => eprintln!("notice: KOVA_TEST_POSTGRES_URL is not set: postgres is not measured"),
+    }
+    out
+}
+
+/// A new SQLite store in a temporary directory.
+async fn fresh_sqlite() -> Backend {
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = SqliteStore::open(dir.path().join("bench.db"), SqliteOptions::default())
         .await
         .expect("open sqlite");
-    out.push(Backend::Sqlite(Arc::new(sqlite), dir));
-    match std::env::var("KOVA_TEST_POSTGRES_URL") {
-        Ok(url) => {
-            let schema = format!("kova_bench_{}", std::process::id());
-            let pg = PostgresStore::connect(
-                &url,
-                PgOptions::default()
-                    .with_schema(&schema)
-                    .with_max_connections(32),
-            )
-            .await
-            .expect("connect postgres");
-            out.push(Backend::Postgres(Arc::new(pg), schema));
+    Backend::Sqlite(Arc::new(sqlite), dir)
+}
+
+/// A new PostgreSQL store in a schema of its own (dropped by `cleanup`).
+async fn fresh_postgres(url: &str) -> Backend {
+    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "kova_bench_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, Ordering::Relaxed)
+    );
+    let pg = PostgresStore::connect(
+        url,
+        PgOptions::default()
+            .with_schema(&schema)
+            .with_max_connections(32),
+    )
+    .await
+    .expect("connect postgres");
+    Backend::Postgres(Arc::new(pg), schema)
+}
+
+/// Another empty store of the same backend as `like`.
+async fn fresh_like(like: &Backend) -> Backend {
+    match like {
+        Backend::Memory(_) => Backend::Memory(Arc::new(MemoryStore::new())),
+        Backend::Sqlite(..) => fresh_sqlite().await,
+        Backend::Postgres(..) => {
+            let url = std::env::var("KOVA_TEST_POSTGRES_URL").expect("postgres was measured");
+            fresh_postgres(&url).await
         }
-        Err(_) => eprintln!("notice: KOVA_TEST_POSTGRES_URL is not set: postgres is not measured"),
     }
-    out
 }
 
 /// Unique delivery ids across the whole run.
@@ -165,14 +198,16 @@ fn delivery(body: &Bytes, sent: Sent) -> WebhookDelivery {
     d
 }
 
-/// `total` deliveries (each with its job) recorded by `writers` concurrent tasks.
+/// `total` deliveries (each with its job) recorded by `writers` concurrent tasks. The jobs are
+/// due in ten years, as the preloaded ones: they leave no backlog for the claim runs to drain.
 async fn record_concurrently(store: Arc<dyn Store>, body: &Bytes, total: u64, writers: u64) {
     let left = Arc::new(AtomicU64::new(total));
+    let later = chrono::Utc::now() + chrono::Duration::days(3650);
     let tasks: Vec<_> = (0..writers)
         .map(|_| {
             let (store, left, body) = (store.clone(), left.clone(), body.clone());
             tokio::spawn(async move {
-                let job = NewJob::new("pull_request");
+                let job = NewJob::new("pull_request").with_run_at(later);
                 while left
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                     .is_ok()
@@ -192,7 +227,9 @@ async fn record_concurrently(store: Arc<dyn Store>, body: &Bytes, total: u64, wr
 }
 
 /// Claims and completes `total` due jobs with `workers` tasks claiming `batch` at a time; the
-/// completions of one batch run concurrently, as a worker pool would run its jobs.
+/// completions of one batch run concurrently, as a worker pool would run its jobs. Each task
+/// reserves its share of `total` before it claims, so together they claim exactly `total`
+/// even when more jobs are due.
 async fn claim_and_complete(store: Arc<dyn Store>, total: u64, batch: usize, workers: u64) {
     let left = Arc::new(AtomicU64::new(total));
     let tasks: Vec<_> = (0..workers)
@@ -200,14 +237,21 @@ async fn claim_and_complete(store: Arc<dyn Store>, total: u64, batch: usize, wor
             let (store, left) = (store.clone(), left.clone());
             tokio::spawn(async move {
                 let worker = format!("bench-worker-{w}");
-                while left.load(Ordering::Relaxed) > 0 {
+                while let Ok(before) =
+                    left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                        (n > 0).then(|| n - n.min(batch as u64))
+                    })
+                {
+                    let want = before.min(batch as u64);
                     let req = ClaimRequest::new(
                         worker.as_str(),
-                        batch,
+                        want as usize,
                         Duration::from_secs(300),
                         chrono::Utc::now(),
                     );
                     let jobs = store.claim_jobs(&req).await.expect("claim");
+                    // Fewer than reserved only when the queue ran dry.
+                    left.fetch_add(want - jobs.len() as u64, Ordering::Relaxed);
                     if jobs.is_empty() {
                         break;
                     }
@@ -217,7 +261,6 @@ async fn claim_and_complete(store: Arc<dyn Store>, total: u64, batch: usize, wor
                         .into_iter()
                         .collect::<kova::Result<Vec<()>>>()
                         .expect("complete");
-                    left.fetch_sub(jobs.len() as u64, Ordering::Relaxed);
                 }
             })
         })
@@ -334,6 +377,98 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str,
     }
 }
 
+/// Rounds of the paired comparison.
+const ROUNDS: usize = 5;
+
+/// The operations compared between an empty store and the 1M-event one, with how many
+/// deliveries or jobs each measures (SQLite, PostgreSQL).
+const PAIRED: [(&str, u64, u64); 4] = [
+    ("record_delivery/1_writers", 2_000, 1_000),
+    ("record_delivery/64_writers", 20_000, 10_000),
+    ("claim_complete/batch_1", 5_000, 1_000),
+    ("claim_complete/batch_50", 20_000, 10_000),
+];
+
+/// One timed run of a paired operation on `backend`: per second.
+async fn measure_once(backend: &Backend, body: &Bytes, op: &str, n: u64) -> f64 {
+    let store = backend.store();
+    let elapsed = match op {
+        "record_delivery/1_writers" | "record_delivery/64_writers" => {
+            let writers = if op.ends_with("64_writers") { 64 } else { 1 };
+            let t = Instant::now();
+            record_concurrently(store, body, n, writers).await;
+            t.elapsed()
+        }
+        _ => {
+            let items = (0..n)
+                .map(|_| (delivery(body, Sent::Now), Some(NewJob::new("review"))))
+                .collect();
+            backend.bulk(items).await;
+            let (batch, workers) = if op.ends_with("batch_1") {
+                (1, 8)
+            } else {
+                (50, 4)
+            };
+            let t = Instant::now();
+            claim_and_complete(store, n, batch, workers).await;
+            t.elapsed()
+        }
+    };
+    n as f64 / elapsed.as_secs_f64()
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// The 1M-event figures as a share of the empty store's, measured in pairs: each round times
+/// an operation on a new empty store, then at once on the 1M-event one. The machine's speed
+/// drifts by ±20% between criterion runs minutes apart, which swamps a ratio of two separate
+/// runs; paired rounds seconds apart see the same machine. Prints each round and the median.
+async fn paired_ratios(large: &Backend, body: &Bytes) {
+    for (op, n_sqlite, n_pg) in PAIRED {
+        let n = match large {
+            Backend::Postgres(..) => n_pg,
+            _ => n_sqlite,
+        };
+        let (mut empty, mut full, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let fresh = fresh_like(large).await;
+            let e = measure_once(&fresh, body, op, n).await;
+            fresh.cleanup().await;
+            let f = measure_once(large, body, op, n).await;
+            empty.push(e);
+            full.push(f);
+            ratios.push(f / e);
+        }
+        let shown: Vec<String> = ratios
+            .iter()
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .collect();
+        eprintln!(
+            "paired {} {op}: empty {:.0}/s, 1M {:.0}/s (medians of {ROUNDS}); 1M/empty median {:.0}% [{}]",
+            large.name(),
+            median(empty),
+            median(full),
+            median(ratios) * 100.0,
+            shown.join(" ")
+        );
+    }
+}
+
+/// Whether the command line's filter (`cargo bench … -- sqlite`) leaves this backend in: a
+/// filter naming no backend leaves them all.
+fn selected(backend: &str) -> bool {
+    let names = ["memory", "sqlite", "postgres"];
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .filter(|a| names.iter().any(|n| a.contains(n)))
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| f.contains(backend))
+}
+
 fn store_benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -348,8 +483,16 @@ fn store_benches(c: &mut Criterion) {
     }
     if large {
         for backend in rt.block_on(backends()) {
+            if !selected(backend.name()) {
+                // Its preload takes a minute or more for nothing.
+                rt.block_on(backend.cleanup());
+                continue;
+            }
             rt.block_on(preload(&backend, &body));
             bench_backend(c, &rt, &backend, "1M_events", &body);
+            if !matches!(backend, Backend::Memory(_)) {
+                rt.block_on(paired_ratios(&backend, &body));
+            }
             rt.block_on(backend.cleanup());
         }
     }
