@@ -8,6 +8,7 @@ use sqlx::{PgPool, Row};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_body_lz4.sql"),
+    include_str!("../../migrations/postgres/0003_jobs_autovacuum.sql"),
 ];
 
 /// The schema version this build writes.

@@ -287,6 +287,25 @@ async fn a_url_can_name_the_schema() {
     drop_schema(&direct).await;
 }
 
+#[tokio::test]
+async fn the_job_queue_is_vacuumed_after_a_fixed_number_of_changes() {
+    let Some(store) = fresh().await else { return };
+    let options: Vec<String> = sqlx::query_scalar(
+        "SELECT unnest(reloptions) FROM pg_class
+         WHERE relname = 'jobs' AND relnamespace = current_schema()::regnamespace",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for want in [
+        "autovacuum_vacuum_scale_factor=0",
+        "autovacuum_vacuum_threshold=10000",
+    ] {
+        assert!(options.iter().any(|o| o == want), "{want} in {options:?}");
+    }
+    drop_schema(&store).await;
+}
+
 fn url_quiet() -> Option<String> {
     std::env::var("KOVA_TEST_POSTGRES_URL").ok()
 }
