@@ -313,6 +313,55 @@ async fn preload(backend: &Backend, body: &Bytes) {
     );
 }
 
+/// What the bench times: recording deliveries, or claiming and completing jobs.
+#[derive(Clone, Copy)]
+enum Op {
+    /// `record_delivery` from this many concurrent tasks.
+    Record { writers: u64 },
+    /// Claim + complete, this many jobs per claim.
+    Claim { batch: usize },
+}
+
+const OPS: [Op; 4] = [
+    Op::Record { writers: 1 },
+    Op::Record { writers: 64 },
+    Op::Claim { batch: 1 },
+    Op::Claim { batch: 50 },
+];
+
+impl Op {
+    /// The benchmark's function and parameter, as criterion names them.
+    fn name(self) -> (&'static str, String) {
+        match self {
+            Op::Record { writers } => ("record_delivery", format!("{writers}_writers")),
+            Op::Claim { batch } => ("claim_complete", format!("batch_{batch}")),
+        }
+    }
+
+    /// Times `n` deliveries or jobs on `backend`. The jobs to claim are enqueued (with their
+    /// events) before the clock starts.
+    async fn time(self, backend: &Backend, body: &Bytes, n: u64) -> Duration {
+        let store = backend.store();
+        match self {
+            Op::Record { writers } => {
+                let t = Instant::now();
+                record_concurrently(store, body, n, writers).await;
+                t.elapsed()
+            }
+            Op::Claim { batch } => {
+                let items = (0..n)
+                    .map(|_| (delivery(body, Sent::Now), Some(NewJob::new("review"))))
+                    .collect();
+                backend.bulk(items).await;
+                let workers = if batch == 1 { 8 } else { 4 };
+                let t = Instant::now();
+                claim_and_complete(store, n, batch, workers).await;
+                t.elapsed()
+            }
+        }
+    }
+}
+
 fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str, body: &Bytes) {
     let name = backend.name();
     let mut g = c.benchmark_group(format!("store/{name}/{size}"));
@@ -320,50 +369,12 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str,
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Elements(PER_ITER));
-
-    for writers in [1u64, 64] {
-        g.bench_with_input(
-            BenchmarkId::new("record_delivery", format!("{writers}_writers")),
-            &writers,
-            |b, &writers| {
-                b.to_async(rt).iter_custom(|iters| {
-                    let store = backend.store();
-                    let body = body.clone();
-                    async move {
-                        let total = iters * PER_ITER;
-                        let t = Instant::now();
-                        record_concurrently(store, &body, total, writers).await;
-                        t.elapsed()
-                    }
-                })
-            },
-        );
-    }
-
-    for batch in [1usize, 50] {
-        g.bench_with_input(
-            BenchmarkId::new("claim_complete", format!("batch_{batch}")),
-            &batch,
-            |b, &batch| {
-                b.to_async(rt).iter_custom(|iters| {
-                    let store = backend.store();
-                    let body = body.clone();
-                    async move {
-                        let total = iters * PER_ITER;
-                        // The jobs to work on are enqueued (with their events) before the
-                        // clock starts.
-                        let items = (0..total)
-                            .map(|_| (delivery(&body, Sent::Now), Some(NewJob::new("review"))))
-                            .collect();
-                        backend.bulk(items).await;
-                        let workers = if batch == 1 { 8 } else { 4 };
-                        let t = Instant::now();
-                        claim_and_complete(store, total, batch, workers).await;
-                        t.elapsed()
-                    }
-                })
-            },
-        );
+    for op in OPS {
+        let (function, parameter) = op.name();
+        g.bench_function(BenchmarkId::new(function, parameter), |b| {
+            b.to_async(rt)
+                .iter_custom(|iters| op.time(backend, body, iters * PER_ITER))
+        });
     }
     g.finish();
     if let Backend::Sqlite(s, _) = backend {
@@ -380,41 +391,16 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, backend: &Backend, size: &str,
 /// Rounds of the paired comparison.
 const ROUNDS: usize = 5;
 
-/// The operations compared between an empty store and the 1M-event one, with how many
-/// deliveries or jobs each measures (SQLite, PostgreSQL).
-const PAIRED: [(&str, u64, u64); 4] = [
-    ("record_delivery/1_writers", 2_000, 1_000),
-    ("record_delivery/64_writers", 20_000, 10_000),
-    ("claim_complete/batch_1", 5_000, 1_000),
-    ("claim_complete/batch_50", 20_000, 10_000),
-];
-
-/// One timed run of a paired operation on `backend`: per second.
-async fn measure_once(backend: &Backend, body: &Bytes, op: &str, n: u64) -> f64 {
-    let store = backend.store();
-    let elapsed = match op {
-        "record_delivery/1_writers" | "record_delivery/64_writers" => {
-            let writers = if op.ends_with("64_writers") { 64 } else { 1 };
-            let t = Instant::now();
-            record_concurrently(store, body, n, writers).await;
-            t.elapsed()
-        }
-        _ => {
-            let items = (0..n)
-                .map(|_| (delivery(body, Sent::Now), Some(NewJob::new("review"))))
-                .collect();
-            backend.bulk(items).await;
-            let (batch, workers) = if op.ends_with("batch_1") {
-                (1, 8)
-            } else {
-                (50, 4)
-            };
-            let t = Instant::now();
-            claim_and_complete(store, n, batch, workers).await;
-            t.elapsed()
-        }
-    };
-    n as f64 / elapsed.as_secs_f64()
+/// How many deliveries or jobs a paired round times: fewer where each costs a WAL flush.
+fn paired_count(op: Op, backend: &Backend) -> u64 {
+    let postgres = matches!(backend, Backend::Postgres(..));
+    match (op, postgres) {
+        (Op::Record { writers: 1 }, false) => 2_000,
+        (Op::Claim { batch: 1 }, false) => 5_000,
+        (Op::Record { writers: 1 } | Op::Claim { batch: 1 }, true) => 1_000,
+        (_, false) => 20_000,
+        (_, true) => 10_000,
+    }
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -427,17 +413,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// drifts by ±20% between criterion runs minutes apart, which swamps a ratio of two separate
 /// runs; paired rounds seconds apart see the same machine. Prints each round and the median.
 async fn paired_ratios(large: &Backend, body: &Bytes) {
-    for (op, n_sqlite, n_pg) in PAIRED {
-        let n = match large {
-            Backend::Postgres(..) => n_pg,
-            _ => n_sqlite,
-        };
+    for op in OPS {
+        let n = paired_count(op, large);
         let (mut empty, mut full, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let fresh = fresh_like(large).await;
-            let e = measure_once(&fresh, body, op, n).await;
+            let e = n as f64 / op.time(&fresh, body, n).await.as_secs_f64();
             fresh.cleanup().await;
-            let f = measure_once(large, body, op, n).await;
+            let f = n as f64 / op.time(large, body, n).await.as_secs_f64();
             empty.push(e);
             full.push(f);
             ratios.push(f / e);
@@ -447,8 +430,10 @@ async fn paired_ratios(large: &Backend, body: &Bytes) {
             .map(|r| format!("{:.0}%", r * 100.0))
             .collect();
         eprintln!(
-            "paired {} {op}: empty {:.0}/s, 1M {:.0}/s (medians of {ROUNDS}); 1M/empty median {:.0}% [{}]",
+            "paired {} {}/{}: empty {:.0}/s, 1M {:.0}/s (medians of {ROUNDS}); 1M/empty median {:.0}% [{}]",
             large.name(),
+            op.name().0,
+            op.name().1,
             median(empty),
             median(full),
             median(ratios) * 100.0,

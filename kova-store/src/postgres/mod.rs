@@ -148,15 +148,12 @@ impl PostgresStore {
         let (url, from_url) = take_schema_param(url);
         let url = url.as_str();
         if let Some(s) = from_url {
-            match &options.schema {
-                Some(o) if *o != s => {
-                    return Err(Error::Config(format!(
-                        "the postgres URL names schema '{s}' but the options name '{o}': \
-                         name it once"
-                    )))
-                }
-                _ => options.schema = Some(s),
+            if let Some(o) = options.schema.as_ref().filter(|o| **o != s) {
+                return Err(Error::Config(format!(
+                    "the postgres URL names schema '{s}' but the options name '{o}': name it once"
+                )));
             }
+            options.schema = Some(s);
         }
         let shown = redact_url(url);
         let scrub = |m: String| scrub_password(&m, url);
