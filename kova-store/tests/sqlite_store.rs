@@ -2,7 +2,9 @@
 //! damaged files, URLs.
 #![cfg(feature = "sqlite")]
 
-use kova_core::{Error, EventFilter, ListOptions, NewJob, Store, WebhookDelivery};
+use kova_core::{
+    Error, EventFilter, EventId, EventStatus, ListOptions, NewJob, Store, WebhookDelivery,
+};
 use kova_store::{SqliteOptions, SqliteStore, Synchronous};
 
 fn delivery(id: &str) -> WebhookDelivery {
@@ -176,6 +178,21 @@ async fn a_version_1_database_is_upgraded_and_its_bodies_read_back() {
     };
     assert_eq!(body_of("old-1"), old_body.as_bytes());
     assert_eq!(body_of("new-1"), new_body);
+    // The old event was filed in the type lookup by the upgrade, the new one not yet: a
+    // filtered list finds both.
+    let pings = store
+        .list_events(
+            &EventFilter::default().with_event("ping"),
+            &ListOptions::default(),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = pings
+        .items
+        .iter()
+        .map(|e| e.delivery.delivery_id.as_str())
+        .collect();
+    assert_eq!(ids, ["new-1", "old-1"]);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (stored, codec): (usize, i64) = conn
         .query_row(
@@ -186,6 +203,14 @@ async fn a_version_1_database_is_upgraded_and_its_bodies_read_back() {
         .unwrap();
     assert_eq!(codec, 1);
     assert!(stored * 4 < new_body.len(), "{stored} bytes stored");
+    let filed: (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT indexed_to FROM event_lookup_mark), (SELECT COUNT(*) FROM events_by_type)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(filed, (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,4 +244,94 @@ async fn a_checkpoint_moves_everything_into_the_file_and_empties_the_wal() {
         .await
         .unwrap();
     mem.checkpoint().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtered_lists_span_filed_and_newest_events_across_batches() {
+    // Events by type and repository are filed in lookup tables in batches of 512; the newest
+    // are read from the table itself. 1,300 events leave two batches filed and 276 not, and
+    // every page must come out the same as a filter over all events would give.
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("kova.db"), SqliteOptions::default())
+        .await
+        .unwrap();
+    let types = ["push", "issues", "pull_request"];
+    let repos: [Option<kova_core::RepoRef>; 4] = [
+        Some("octo/a".parse().unwrap()),
+        Some("octo/b".parse().unwrap()),
+        None,
+        Some("octo/c".parse().unwrap()),
+    ];
+    let mut all = Vec::new();
+    for i in 0..1300usize {
+        let mut d = delivery(&format!("d-{i}"));
+        d.event = types[i % 3].into();
+        d.repo = repos[i % 4].clone();
+        let out = store.record_delivery(&d, None).await.unwrap();
+        let status = if i % 5 == 0 {
+            store
+                .set_event_status(out.event_id(), EventStatus::Failed)
+                .await
+                .unwrap();
+            EventStatus::Failed
+        } else {
+            EventStatus::Ignored
+        };
+        all.push((out.event_id(), d.event, d.repo, status));
+    }
+    // Ids 1..=1024 are filed (two batches), in both lookups (a quarter have no repository).
+    let conn = rusqlite::Connection::open(dir.path().join("kova.db")).unwrap();
+    let filed: (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT indexed_to FROM event_lookup_mark),
+                    (SELECT COUNT(*) FROM events_by_type), (SELECT COUNT(*) FROM events_by_repo)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(filed, (1024, 1024, 768));
+    let a: kova_core::RepoRef = "octo/a".parse().unwrap();
+    let filters = [
+        EventFilter::default().with_event("push"),
+        EventFilter::default().with_repo(a.clone()),
+        EventFilter::default()
+            .with_repo(a.clone())
+            .with_event("issues"),
+        EventFilter::default()
+            .with_event("pull_request")
+            .with_status(EventStatus::Failed),
+        EventFilter::default()
+            .with_repo(a.clone())
+            .with_status(EventStatus::Failed),
+        EventFilter::default().with_event("deployment"),
+    ];
+    for filter in filters {
+        let mut expected: Vec<EventId> = all
+            .iter()
+            .filter(|(_, event, repo, status)| {
+                filter.event.as_ref().is_none_or(|e| e == event)
+                    && filter
+                        .repo
+                        .as_ref()
+                        .is_none_or(|r| Some(r) == repo.as_ref())
+                    && filter.status.is_none_or(|s| s == *status)
+            })
+            .map(|(id, ..)| *id)
+            .collect();
+        expected.reverse();
+        for limit in [7, 100] {
+            let mut got = Vec::new();
+            let mut opts = ListOptions::default().with_limit(limit);
+            loop {
+                let page = store.list_events(&filter, &opts).await.unwrap();
+                assert!(page.items.len() <= limit);
+                got.extend(page.items.iter().map(|e| e.id));
+                match page.next_cursor {
+                    Some(c) => opts = ListOptions::default().with_limit(limit).with_cursor(c),
+                    None => break,
+                }
+            }
+            assert_eq!(got, expected, "{filter:?}, pages of {limit}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_body_codec.sql"),
+    include_str!("../../migrations/sqlite/0003_event_lookups.sql"),
 ];
 
 /// The schema version this build writes.

@@ -24,6 +24,7 @@ mod body;
 mod checkpoint;
 mod error;
 mod jobs;
+mod lookups;
 pub(crate) mod migrate;
 mod readers;
 mod records;

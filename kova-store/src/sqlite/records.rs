@@ -3,6 +3,7 @@
 
 use super::error::SqlResultExt;
 use super::jobs;
+use super::lookups;
 use super::rows::{self, *};
 use super::sql::{collect, opt_row, page_desc, text};
 use crate::codec::*;
@@ -170,6 +171,7 @@ pub(super) fn record_delivery(
         // The work is done or under way already: this event needs nothing more.
         jobs::set_event_status(conn, event_id.0, EventStatus::Ignored)?;
     }
+    lookups::file_new_events(conn, event_id.0)?;
     Ok(DeliveryOutcome::Inserted { event_id, job })
 }
 
@@ -187,13 +189,10 @@ pub(super) fn list_events(
     filter: &EventFilter,
     opts: &ListOptions,
 ) -> Result<Page<WebhookEvent>> {
+    if let Some(page) = lookups::list_events(conn, filter, opts)? {
+        return Ok(page);
+    }
     let mut f = Vec::new();
-    if let Some(r) = &filter.repo {
-        f.push(("repo", text(r.full_name())));
-    }
-    if let Some(e) = &filter.event {
-        f.push(("event", text(e.as_str())));
-    }
     if let Some(s) = filter.status {
         f.push(("status", text(s.as_str())));
     }
