@@ -30,13 +30,24 @@ pub(super) fn enqueue(
         }
     }
     if let Some(key) = &job.coalesce_key {
+        // A SELECT, then the UPDATE only if it found jobs: cheaper than UPDATE … RETURNING,
+        // which opens a temporary table for its rows on every call.
         let superseded: Vec<Option<i64>> = collect(
             conn,
-            "UPDATE jobs INDEXED BY jobs_coalesce SET status = 'superseded', updated_at = ?2
-             WHERE coalesce_key = ?1 AND status = 'queued' RETURNING event_id",
-            params![key, now_us],
+            "SELECT event_id FROM jobs INDEXED BY jobs_coalesce
+             WHERE coalesce_key = ?1 AND status = 'queued'",
+            [key],
             |r| r.get(0).db(),
         )?;
+        if !superseded.is_empty() {
+            conn.prepare_cached(
+                "UPDATE jobs INDEXED BY jobs_coalesce SET status = 'superseded', updated_at = ?2
+                 WHERE coalesce_key = ?1 AND status = 'queued'",
+            )
+            .db()?
+            .execute(params![key, now_us])
+            .db()?;
+        }
         for ev in superseded.into_iter().flatten() {
             set_event_status(conn, ev, EventStatus::Ignored)?;
         }

@@ -125,14 +125,17 @@ pub(super) fn record_delivery(
     // statement halfway, so SQLite skips the statement journal (a copy of every index page the
     // insert touches). The only constraint that can refuse this row is the delivery key; the
     // NOT NULL columns are always bound.
-    let inserted: Option<i64> = opt_row(
-        conn,
-        "INSERT OR IGNORE INTO events (hook_id, hook_key, delivery_id, event, action, repo,
+    // No RETURNING: SQLite collects RETURNING rows in a temporary table, opened and closed
+    // per statement, which was a fifth of this insert's time on the writer.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
              status, body_codec)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         RETURNING id",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )
+        .db()?
+        .execute(params![
             d.hook_id,
             hook_key,
             d.delivery_id,
@@ -148,9 +151,9 @@ pub(super) fn record_delivery(
             micros(d.received_at),
             initial_status(job).as_str(),
             body.codec,
-        ],
-        |r| r.get(0).db(),
-    )?;
+        ])
+        .db()?;
+    let inserted = (inserted == 1).then(|| conn.last_insert_rowid());
     let Some(event_id) = inserted else {
         let existing: i64 = opt_row(
             conn,
