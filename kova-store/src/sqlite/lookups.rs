@@ -45,6 +45,14 @@ impl Lookup {
             Lookup::Repo => ("events_by_repo", "repo_name"),
         }
     }
+
+    /// The events column the lookup's key copies.
+    fn column(self) -> &'static str {
+        match self {
+            Lookup::Type => "event",
+            Lookup::Repo => "repo",
+        }
+    }
 }
 
 /// The id up to which both lookup tables are complete.
@@ -93,61 +101,40 @@ pub(super) fn list_events(
     filter: &EventFilter,
     opts: &ListOptions,
 ) -> Result<Option<Page<WebhookEvent>>> {
-    let mut equal: Vec<(&str, Value)> = Vec::new();
-    if let Some(r) = &filter.repo {
-        equal.push(("repo", text(r.full_name())));
-    }
-    if let Some(e) = &filter.event {
-        equal.push(("event", text(e.as_str())));
-    }
     // A repository is usually the narrower of the two.
-    let lookup = match (&filter.repo, &filter.event) {
-        (Some(_), _) => Lookup::Repo,
-        (None, Some(_)) => Lookup::Type,
+    let (lookup, key) = match (&filter.repo, &filter.event) {
+        (Some(r), _) => (Lookup::Repo, text(r.full_name())),
+        (None, Some(e)) => (Lookup::Type, text(e.as_str())),
         (None, None) => return Ok(None),
     };
+    // The equalities besides the lookup's key, checked on the event rows.
+    let mut rest: Vec<(&str, Value)> = Vec::new();
+    if let (Lookup::Repo, Some(e)) = (lookup, &filter.event) {
+        rest.push(("event", text(e.as_str())));
+    }
     if let Some(s) = filter.status {
-        equal.push(("status", text(s.as_str())));
+        rest.push(("status", text(s.as_str())));
     }
     let limit = opts.effective_limit();
     let below = opts.id_cursor()?.unwrap_or(i64::MAX);
     let mark = indexed_to(conn)?;
     let want = limit as i64 + 1;
 
+    // Both queries take the key, the cursor, the mark, the other equalities, then a limit.
+    let args = |n: i64| {
+        let mut v = vec![key.clone(), Value::Integer(below), Value::Integer(mark)];
+        v.extend(rest.iter().map(|(_, x)| x.clone()));
+        v.push(Value::Integer(n));
+        params_from_iter(v)
+    };
     // The events not filed yet: newer than every filed one, so they come first.
-    let mut items = collect(
-        conn,
-        &newest_sql(&equal),
-        params_from_iter(
-            [Value::Integer(below), Value::Integer(mark)]
-                .into_iter()
-                .chain(equal.iter().map(|(_, v)| v.clone()))
-                .chain([Value::Integer(want)]),
-        ),
-        rows::event,
-    )?;
+    let mut items = collect(conn, &newest_sql(lookup, &rest), args(want), rows::event)?;
     let more = want - items.len() as i64;
     if more > 0 {
-        // The key is the lookup's column; the other equalities filter the joined rows.
-        let key_col = match lookup {
-            Lookup::Repo => "repo",
-            Lookup::Type => "event",
-        };
-        let (key, rest): (Vec<_>, Vec<_>) = equal.into_iter().partition(|(c, _)| *c == key_col);
-        let key = key
-            .into_iter()
-            .next()
-            .map(|(_, v)| v)
-            .unwrap_or(Value::Null);
         items.extend(collect(
             conn,
             &filed_sql(lookup, &rest),
-            params_from_iter(
-                [key, Value::Integer(below), Value::Integer(mark)]
-                    .into_iter()
-                    .chain(rest.iter().map(|(_, v)| v.clone()))
-                    .chain([Value::Integer(more)]),
-            ),
+            args(more),
             rows::event,
         )?);
     }
@@ -156,14 +143,17 @@ pub(super) fn list_events(
     })))
 }
 
-/// Events above the mark and below the cursor matching every equality (`?1` cursor, `?2`
-/// mark, then the equalities, then the limit): a scan of the table's newest rows.
-fn newest_sql(equal: &[(&str, Value)]) -> String {
-    let mut sql = format!("SELECT {EVENT_COLS} FROM events WHERE id < ?1 AND id > ?2");
-    for (i, (col, _)) in equal.iter().enumerate() {
-        sql.push_str(&format!(" AND {col} = ?{}", i + 3));
+/// Events with the lookup's key (`?1`), below the cursor (`?2`) and above the mark (`?3`),
+/// matching the other equalities, newest first: a scan of the table's newest rows.
+fn newest_sql(lookup: Lookup, rest: &[(&str, Value)]) -> String {
+    let mut sql = format!(
+        "SELECT {EVENT_COLS} FROM events WHERE {} = ?1 AND id < ?2 AND id > ?3",
+        lookup.column()
+    );
+    for (i, (col, _)) in rest.iter().enumerate() {
+        sql.push_str(&format!(" AND {col} = ?{}", i + 4));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", equal.len() + 3));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", rest.len() + 4));
     sql
 }
 
@@ -221,7 +211,7 @@ mod tests {
             assert!(p.contains("SEARCH events USING INTEGER PRIMARY KEY"), "{p}");
             assert!(!p.contains("TEMP B-TREE"), "no sort: {p}");
         }
-        let p = plan(&c, &newest_sql(&event), 4);
+        let p = plan(&c, &newest_sql(Lookup::Repo, &event), 5);
         assert!(
             p.contains("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
             "{p}"
