@@ -1,5 +1,5 @@
 //! SQLite beyond the conformance suite: durability across reopen, refusing newer schemas,
-//! damaged files, URLs.
+//! damaged files, URLs, filtered event lists across the lookup tables' batches.
 #![cfg(feature = "sqlite")]
 
 use kova_core::{
