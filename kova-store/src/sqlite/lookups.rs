@@ -65,14 +65,20 @@ fn indexed_to(conn: &Connection) -> Result<i64> {
     )
 }
 
-/// Files the events up to `newest` (the id just inserted) in the lookups once a batch has
-/// come in. Runs on the writer, inside the inserting delivery's transaction: if that rolls
-/// back, so does this.
+/// Files the events up to `newest` (the id just inserted) in the lookups when `newest` ends a
+/// batch. Runs on the writer, inside the inserting delivery's transaction: if that rolls back,
+/// so does this.
+///
+/// Event ids are dense: SQLite gives a new row the largest id plus one, events are never
+/// deleted, and the id of an insert that rolled back goes to the next insert. So every multiple
+/// of [`BATCH`] becomes the id of exactly one committed event, and its transaction files
+/// everything since the mark; the other deliveries need not read the mark (it was 2.4% of the
+/// writer's time in a profile when every delivery read it).
 pub(super) fn file_new_events(conn: &Connection, newest: i64) -> Result<()> {
-    let from = indexed_to(conn)?;
-    if newest - from < BATCH {
+    if newest % BATCH != 0 {
         return Ok(());
     }
+    let from = indexed_to(conn)?;
     // OR IGNORE: a range filed twice (it cannot be, with the mark in the same transaction)
     // must not make every later delivery fail.
     for sql in [
@@ -190,6 +196,45 @@ mod tests {
             .collect::<std::result::Result<_, _>>()
             .unwrap();
         rows.join("; ")
+    }
+
+    #[test]
+    fn the_batch_is_filed_even_when_the_insert_that_held_its_last_id_rolled_back() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate(&mut c, "test").unwrap();
+        let insert = |c: &Connection, i: i64| {
+            c.execute(
+                "INSERT INTO events (hook_key, delivery_id, event, repo, body, received_at, status)
+                 VALUES (0, ?1, 'push', 'o/r', x'', 0, 'ignored')",
+                [format!("d-{i}")],
+            )
+            .unwrap();
+            c.last_insert_rowid()
+        };
+        for i in 1..BATCH {
+            assert_eq!(insert(&c, i), i);
+            file_new_events(&c, i).unwrap();
+        }
+        assert_eq!(
+            indexed_to(&c).unwrap(),
+            0,
+            "nothing filed before the batch ends"
+        );
+        // The insert that took the batch's last id rolls back; the next one gets that id.
+        c.execute_batch("SAVEPOINT s").unwrap();
+        assert_eq!(insert(&c, BATCH), BATCH);
+        c.execute_batch("ROLLBACK TO s; RELEASE s").unwrap();
+        let id = insert(&c, BATCH + 1);
+        assert_eq!(id, BATCH);
+        file_new_events(&c, id).unwrap();
+        let filed: (i64, i64) = c
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM events_by_type), (SELECT COUNT(*) FROM events_by_repo)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((indexed_to(&c).unwrap(), filed), (BATCH, (BATCH, BATCH)));
     }
 
     #[test]
