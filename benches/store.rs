@@ -433,11 +433,10 @@ async fn paired_ratios(large: &Backend, body: &Bytes) {
             .iter()
             .map(|r| format!("{:.0}%", r * 100.0))
             .collect();
+        let (function, parameter) = op.name();
         eprintln!(
-            "paired {} {}/{}: empty {:.0}/s, 1M {:.0}/s (medians of {ROUNDS}); 1M/empty median {:.0}% [{}]",
+            "paired {} {function}/{parameter}: empty {:.0}/s, 1M {:.0}/s (medians of {ROUNDS}); 1M/empty median {:.0}% [{}]",
             large.name(),
-            op.name().0,
-            op.name().1,
             median(empty),
             median(full),
             median(ratios) * 100.0,
