@@ -5,8 +5,7 @@
 //! of a group commit rarely share one, so each commit rewrote about a dozen scattered index
 //! pages into the WAL (the checkpoint then copied them again). That was 40% of the WAL bytes per
 //! delivery. Instead the writer copies `(event, id)` and `(repo, id)` into two lookup tables
-//! once [`BATCH`] events have come in, sorted, in the transaction of the delivery that filled
-//! the batch: a few pages per type or repository for hundreds of events. A mark row says up
+//! every [`BATCH`] events, sorted, in the transaction of the delivery whose id ends the batch: a few pages per type or repository for hundreds of events. A mark row says up
 //! to which id the lookups are complete; a filtered list reads the newer events (at most about
 //! one batch) straight from the table, then continues in the lookup.
 //!
