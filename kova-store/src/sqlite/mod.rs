@@ -29,6 +29,7 @@ pub(crate) mod migrate;
 mod readers;
 mod records;
 mod rows;
+mod sched;
 mod sql;
 mod writer;
 

@@ -112,7 +112,10 @@ impl Writer {
         let s = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("kova-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, &s, after_commit.as_ref()))
+            .spawn(move || {
+                super::sched::run_as_batch("kova-sqlite-writer");
+                writer_loop(conn, rx, &s, after_commit.as_ref())
+            })
             .map_err(|e| {
                 Error::backend("sqlite", format!("cannot start the writer thread: {e}"))
             })?;
