@@ -38,6 +38,13 @@ pub struct PgOptions {
     /// Delivery batches (and job-completion groups) committing at once (group commit).
     /// Default: 4.
     pub batches_in_flight: usize,
+    /// How long PostgreSQL lets one of Kova's connections sit idle inside a transaction before
+    /// it ends the session (`idle_in_transaction_session_timeout`). Kova's transactions never
+    /// wait on anything but the database, so an idle one means a stuck client: ending it
+    /// releases its locks (a claimed job's row, a delivery's key) and fails the stuck call
+    /// instead of leaving it, and every caller queued behind it, hanging. `Duration::ZERO`
+    /// leaves the server's setting. Default: 60 s.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl Default for PgOptions {
@@ -47,6 +54,7 @@ impl Default for PgOptions {
             schema: None,
             acquire_timeout: Duration::from_secs(10),
             batches_in_flight: 4,
+            idle_in_transaction_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -70,6 +78,12 @@ impl PgOptions {
     /// Sets how many delivery batches may commit at once.
     pub fn with_batches_in_flight(mut self, n: usize) -> Self {
         self.batches_in_flight = n.max(1);
+        self
+    }
+    /// Sets how long a connection may idle inside a transaction (`Duration::ZERO`: the
+    /// server's setting). Rounded up to whole milliseconds.
+    pub fn with_idle_in_transaction_timeout(mut self, d: Duration) -> Self {
+        self.idle_in_transaction_timeout = d;
         self
     }
 }
@@ -163,6 +177,11 @@ impl PostgresStore {
         if let Some(s) = &options.schema {
             validate_schema(s)?;
             connect = connect.options([("search_path", s.as_str())]);
+        }
+        let idle = options.idle_in_transaction_timeout;
+        if !idle.is_zero() {
+            let ms = idle.as_nanos().div_ceil(1_000_000);
+            connect = connect.options([("idle_in_transaction_session_timeout", ms)]);
         }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)

@@ -306,6 +306,39 @@ async fn the_job_queue_is_vacuumed_after_a_fixed_number_of_changes() {
     drop_schema(&store).await;
 }
 
+#[tokio::test]
+async fn a_transaction_left_idle_is_ended_by_the_server_and_the_store_goes_on() {
+    let Some(url) = url() else { return };
+    let store = PostgresStore::connect(
+        &url,
+        PgOptions::default()
+            .with_schema(schema())
+            .with_idle_in_transaction_timeout(Duration::from_millis(300)),
+    )
+    .await
+    .unwrap();
+    let setting: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(setting, "300ms");
+    // A client stuck after BEGIN (as a hung TLS write would leave it) holds a job row's lock.
+    let mut tx = store.pool().begin().await.unwrap();
+    sqlx::query("SELECT 1").execute(&mut *tx).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = sqlx::query("SELECT 1").execute(&mut *tx).await;
+    assert!(
+        after.is_err(),
+        "the server should have ended the idle transaction"
+    );
+    drop(tx);
+    // The pool replaces the ended connection; the store keeps working.
+    let delivery = kova_core::testing::conformance::delivery("idle-1");
+    let out = store.record_delivery(&delivery, None).await.unwrap();
+    assert!(matches!(out, DeliveryOutcome::Inserted { .. }));
+    drop_schema(&store).await;
+}
+
 fn url_quiet() -> Option<String> {
     std::env::var("KOVA_TEST_POSTGRES_URL").ok()
 }
