@@ -5,11 +5,17 @@ use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
 
+mod fast;
+
 /// What ingest reads from a payload: action, repository, installation and sender.
 ///
-/// Only these fields are deserialized; serde skips everything else without allocating, and
-/// strings borrow from the body unless they contain escapes. This keeps ingest far cheaper than
-/// parsing the payload into a `serde_json::Value` (see the `webhook` bench).
+/// [`Envelope::parse`] first tries a fast path: a single validating scan that reads these
+/// fields, borrowing them from the body, and checks the rest is JSON without building anything.
+/// Whenever it is not certain of serde's answer (escapes in the wanted strings or in keys,
+/// control bytes, repeated fields, unusual types or numbers, deep nesting, any error) it falls
+/// back to serde, which deserializes only these fields and skips everything else without
+/// allocating. Both keep ingest far cheaper than parsing the payload into a `serde_json::Value`
+/// (see the `webhook` bench).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 pub struct Envelope<'a> {
     /// The payload's `action`, e.g. `opened`.
@@ -107,6 +113,15 @@ impl<'a> Envelope<'a> {
         // body that no handler could parse would pass; check the whole body first.
         let text = std::str::from_utf8(body)
             .map_err(|e| Error::invalid("body", format!("not valid UTF-8: {e}")))?;
+        match fast::parse(text) {
+            Some(envelope) => Ok(envelope),
+            None => Self::parse_with_serde(text),
+        }
+    }
+
+    /// The serde path: the only one that reports errors, and the reference the fast path is
+    /// tested against.
+    fn parse_with_serde(text: &'a str) -> Result<Self> {
         let mut de = serde_json::Deserializer::from_str(text);
         Envelope::deserialize(ObjectOnly(&mut de))
             .and_then(|envelope| de.end().map(|()| envelope))
