@@ -5,9 +5,11 @@
 //! that thread is usually a request thread between the receipt of one delivery and the hand-off
 //! of the next, so a preempting writer would start a commit with fewer writes in it and switch
 //! away from (and back to) a request half done. Measured under `wrk` at 64 connections on two
-//! cores (`scripts/ingest-cost.sh`, alternating builds): deliveries/s 1.05–1.10×, p99 5.4–5.5
-//! ms against 5.8–6.2 ms (README, Performance). The change is per thread and needs no privilege;
-//! where the system refuses it (a seccomp filter, another OS) the thread runs as it was.
+//! cores (`scripts/ingest-cost.sh`, alternating builds in the same hour): 1.03–1.10× the
+//! deliveries per second and a tenth less writer and checkpoint CPU per delivery; the p99 moved
+//! within the run-to-run noise (README, Performance). The change is per thread and needs no
+//! privilege; where the system refuses it (a seccomp filter, another OS) the thread runs as it
+//! was.
 
 /// Puts the calling thread in the batch scheduling class; says so in the log if it cannot.
 pub(super) fn run_as_batch(thread: &str) {
