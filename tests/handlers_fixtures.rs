@@ -182,3 +182,51 @@ async fn real_payloads_edited_into_the_interesting_cases() {
     assert_eq!(arts(ask.event_id).await.len(), 1);
     assert_eq!(w.llm.calls(), 3);
 }
+
+/// The keys `job_for` reads at ingest come from small key-only views of the payload; they must
+/// be the keys the full payload spells, for every vendored fixture a keyed handler takes.
+#[tokio::test]
+async fn job_keys_read_at_ingest_match_the_full_payload() {
+    let w = world();
+    let mut names: Vec<String> = std::fs::read_dir(DIR)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+        .collect();
+    names.sort();
+    let mut keyed = std::collections::BTreeSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let event = event_of(name);
+        let v = load(name);
+        let out = deliver(&w, event, &format!("keys-{i}"), &v).await;
+        let Some(job) = out.job else { continue };
+        if !["pull_request", "issue_comment", "workflow_run"].contains(&event) {
+            continue;
+        }
+        let job = w.store.get_job(job.job_id()).await.unwrap().unwrap();
+        let repo = v["repository"]["full_name"].as_str().unwrap();
+        let (dedupe, coalesce) = match event {
+            "pull_request" => {
+                let pr = &v["pull_request"];
+                let base = format!("{}:{repo}#{}", job.kind, pr["number"]);
+                let sha = pr["head"]["sha"].as_str().unwrap();
+                (format!("{base}@{sha}"), Some(base))
+            }
+            "issue_comment" => (format!("{}:{repo}:{}", job.kind, v["comment"]["id"]), None),
+            "workflow_run" => {
+                let run = &v["workflow_run"];
+                let key = format!("{}:{repo}:{}:{}", job.kind, run["id"], run["run_attempt"]);
+                (key, None)
+            }
+            _ => unreachable!(),
+        };
+        assert_eq!(job.dedupe_key.as_deref(), Some(dedupe.as_str()), "{name}");
+        assert_eq!(job.coalesce_key, coalesce, "{name}");
+        keyed.insert(event);
+    }
+    assert_eq!(
+        keyed.into_iter().collect::<Vec<_>>(),
+        ["issue_comment", "pull_request", "workflow_run"],
+        "a keyed handler took none of its fixtures"
+    );
+}

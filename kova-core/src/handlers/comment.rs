@@ -87,7 +87,7 @@ impl EventHandler for CommentCommands {
 
     fn job_for(&self, delivery: &WebhookDelivery) -> NewJob {
         let job = NewJob::new(COMMENT_COMMAND);
-        match payload::parse::<IssueCommentEvent>("issue_comment", &delivery.body) {
+        match payload::parse::<payload::keys::IssueCommentEvent>("issue_comment", &delivery.body) {
             // One run per comment, whatever GitHub redelivers.
             Ok(p) if p.comment.id != 0 => job.with_dedupe_key(format!(
                 "{COMMENT_COMMAND}:{}:{}",

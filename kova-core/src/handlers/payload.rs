@@ -202,3 +202,64 @@ pub(crate) struct PingEvent {
     pub hook_id: Option<i64>,
     pub hook: PingHook,
 }
+
+/// The fields the shipped handlers' dedupe and coalesce keys are made of, read at ingest
+/// (`job_for`, on the webhook's hot path). Everything else, titles and bodies included, is
+/// skipped by serde without being unescaped or allocated: the full views above own every string
+/// they read, and a pull request's or comment's body can be tens of kilobytes.
+pub(crate) mod keys {
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct RepoName {
+        pub full_name: String,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct Head {
+        pub sha: String,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct PullRequest {
+        pub number: u64,
+        pub head: Head,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct PullRequestEvent {
+        pub pull_request: PullRequest,
+        pub repository: RepoName,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct Comment {
+        pub id: u64,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct IssueCommentEvent {
+        pub comment: Comment,
+        pub repository: RepoName,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct WorkflowRun {
+        pub id: u64,
+        pub run_attempt: u64,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub(crate) struct WorkflowRunEvent {
+        pub workflow_run: WorkflowRun,
+        pub repository: RepoName,
+    }
+}

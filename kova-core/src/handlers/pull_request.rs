@@ -63,7 +63,7 @@ impl EventHandler for PullRequestReview {
 
     fn job_for(&self, delivery: &WebhookDelivery) -> NewJob {
         let job = NewJob::new(PR_REVIEW);
-        match payload::parse::<PullRequestEvent>("pull_request", &delivery.body) {
+        match payload::parse::<payload::keys::PullRequestEvent>("pull_request", &delivery.body) {
             Ok(p) if !p.pull_request.head.sha.is_empty() => {
                 let (dedupe, coalesce) = review_keys(
                     &p.repository.full_name,

@@ -33,7 +33,7 @@ impl EventHandler for WorkflowFailure {
 
     fn job_for(&self, delivery: &WebhookDelivery) -> NewJob {
         let job = NewJob::new(WORKFLOW_FAILURE);
-        match payload::parse::<WorkflowRunEvent>("workflow_run", &delivery.body) {
+        match payload::parse::<payload::keys::WorkflowRunEvent>("workflow_run", &delivery.body) {
             Ok(p) if p.workflow_run.id != 0 => job.with_dedupe_key(format!(
                 "{WORKFLOW_FAILURE}:{}:{}:{}",
                 p.repository.full_name, p.workflow_run.id, p.workflow_run.run_attempt
