@@ -322,7 +322,7 @@ async fn a_transaction_left_idle_is_ended_by_the_server_and_the_store_goes_on() 
         .await
         .unwrap();
     assert_eq!(setting, "300ms");
-    // A client stuck after BEGIN (as a hung TLS write would leave it) holds a job row's lock.
+    // A client stuck after BEGIN, as a hung TLS write once left the store bench's preload.
     let mut tx = store.pool().begin().await.unwrap();
     sqlx::query("SELECT 1").execute(&mut *tx).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
