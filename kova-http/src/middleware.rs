@@ -63,7 +63,9 @@ pub async fn request_context(
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(id.clone()));
     let req = req.map(crate::drain::drain_on_drop);
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    // Only the id rides on the span: at `info` (the default) the span's fields are formatted
+    // for every request, and the method and route are known to the access log line below.
+    let span = tracing::info_span!("request", request_id = %id);
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = res.status();
@@ -74,12 +76,16 @@ pub async fn request_context(
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::warn!(
+                %method,
+                %route,
                 status = status.as_u16(),
                 elapsed_us = elapsed.as_micros() as u64,
                 "request failed"
             );
         } else {
             tracing::debug!(
+                %method,
+                %route,
                 status = status.as_u16(),
                 elapsed_us = elapsed.as_micros() as u64,
                 "request"
