@@ -8,8 +8,9 @@
 #   scripts/ingest-cost.sh [SERVER_BINARY] [LABEL]
 #
 # Env: DATABASE_URL (default: a new SQLite file under /tmp), DURATION (default 15s),
-# PORT (default 8000). Needs wrk (Debian package `wrk`). Compare builds by alternating runs in
-# the same hour: the VM's speed drifts.
+# PORT (default 8000), RUST_LOG (default warn; the server's own default is info). Needs wrk
+# (Debian package `wrk`). Compare builds by alternating runs in the same hour: the VM's speed
+# drifts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ script=$work/kova.lua
 target/release/examples/loadgen --secret s3cret --wrk-script "$script" > /dev/null
 
 GITHUB_WEBHOOK_SECRET=s3cret KOVA_WORKERS=0 KOVA_BIND=127.0.0.1:$port DATABASE_URL=$db \
-    RUST_LOG=warn "$server" > "$work/server.log" 2>&1 &
+    RUST_LOG=${RUST_LOG:-warn} "$server" > "$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2> /dev/null; wait $pid 2> /dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do

@@ -87,7 +87,7 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("kova-sqlite-checkpoint".into())
             .spawn(move || {
-                super::sched::run_as_batch("kova-sqlite-checkpoint");
+                super::sched::run_as_batch();
                 while rx.recv().is_ok() && !stopping.load(Ordering::Acquire) {
                     // A round runs only after commits, so it has nearly always copied pages. The
                     // fsync only makes durable what SQLite wrote already: if it fails, the

@@ -5,26 +5,22 @@
 //! that thread is usually a request thread between the receipt of one delivery and the hand-off
 //! of the next, so a preempting writer would start a commit with fewer writes in it and switch
 //! away from (and back to) a request half done. Measured under `wrk` at 64 connections on two
-//! cores (`scripts/ingest-cost.sh`, alternating builds in the same hour): 1.03–1.10× the
+//! cores (`scripts/ingest-cost.sh`, alternating builds in the same hour): 1.02–1.10× the
 //! deliveries per second and a tenth less writer and checkpoint CPU per delivery; the p99 moved
 //! within the run-to-run noise (README, Performance). The change is per thread and needs no
 //! privilege; where the system refuses it (a seccomp filter, another OS) the thread runs as it
 //! was.
 
 /// Puts the calling thread in the batch scheduling class; says so in the log if it cannot.
-pub(super) fn run_as_batch(thread: &str) {
+pub(super) fn run_as_batch() {
+    // With pid 0, Linux applies the policy to the calling thread only.
     #[cfg(target_os = "linux")]
-    {
-        // With pid 0, Linux applies the policy to the calling thread only.
-        if scheduler::set_self_policy(scheduler::Policy::Batch, 0).is_err() {
-            tracing::debug!(
-                thread,
-                "could not set SCHED_BATCH; the thread keeps its policy"
-            );
-        }
+    if scheduler::set_self_policy(scheduler::Policy::Batch, 0).is_err() {
+        tracing::debug!(
+            thread = std::thread::current().name(),
+            "could not set SCHED_BATCH; the thread keeps its policy"
+        );
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = thread;
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -42,7 +38,7 @@ mod tests {
         let main_tid = main_tid.file_name().unwrap().to_str().unwrap().to_string();
         let before = policy(&main_tid);
         let batch = std::thread::spawn(move || {
-            super::run_as_batch("test");
+            super::run_as_batch();
             let own = std::fs::read_link("/proc/thread-self").unwrap();
             policy(own.file_name().unwrap().to_str().unwrap())
         })

@@ -113,7 +113,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("kova-sqlite-writer".into())
             .spawn(move || {
-                super::sched::run_as_batch("kova-sqlite-writer");
+                super::sched::run_as_batch();
                 writer_loop(conn, rx, &s, after_commit.as_ref())
             })
             .map_err(|e| {
