@@ -34,6 +34,25 @@ fuzz_target!(|body: &[u8]| {
         }
         return;
     }
+    // The grammar also allows a `\u` escape of half a surrogate pair, which no string can
+    // hold. Ingest rejects such a body wherever the escape is (the envelope checks the strings
+    // it skips); the views skip what they do not read, so they are not compared.
+    if parsed.as_ref().is_err_and(|e| {
+        let e = e.to_string();
+        [
+            "lone leading surrogate",
+            "invalid unicode code point",
+            "unexpected end of hex escape",
+        ]
+        .iter()
+        .any(|m| e.starts_with(m))
+    }) {
+        assert!(Envelope::parse(body).is_err(), "envelope of half a surrogate pair");
+        for &event in EVENTS {
+            let _ = parse_event(event, body);
+        }
+        return;
+    }
     let value = parsed.ok();
     let str_at = |path: &[&str]| -> Option<&str> {
         let mut v = value.as_ref()?;
