@@ -1,11 +1,11 @@
 //! How webhook bodies are stored: LZ4-compressed when that pays.
 //!
-//! The single writer thread is SQLite's bottleneck, and most of its time goes to writing
+//! The single write connection is SQLite's bottleneck, and most of its time goes to writing
 //! pages (the WAL, then the checkpoint). GitHub payloads are repetitive JSON (URLs, repeated
 //! user and repository objects): LZ4 shrinks the 9.8 KB `pull_request.opened` bench payload
 //! to 2.9 KB (3.4 times), so the row fits in one page and the writer moves a third of the
 //! bytes; in the store bench, 64 writers went from 14.3k to 20.2k deliveries/s with it.
-//! Compression runs on the caller's task, before the write reaches the writer thread.
+//! Compression runs on the caller's task before its write queues, outside the group's commit.
 
 use kova_core::{Error, Result};
 

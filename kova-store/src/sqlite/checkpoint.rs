@@ -1,6 +1,6 @@
-//! WAL checkpoints off the writer thread.
+//! WAL checkpoints off the write connection.
 //!
-//! SQLite's automatic checkpoint runs on the connection that commits: our one writer thread,
+//! SQLite's automatic checkpoint runs on the connection that commits: our one write connection,
 //! which then spends its time reading the WAL back, writing pages into the database file and
 //! fsyncing while every caller waits. A background thread with its own connection instead runs
 //! a PASSIVE checkpoint (it never blocks the writer or readers) soon after each commit, at most

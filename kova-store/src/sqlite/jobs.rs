@@ -1,5 +1,5 @@
 //! The job queue in SQL: the same state machine as the memory store. Every function runs on the
-//! writer thread inside the group transaction (one writer, so a claim is exclusive by
+//! write connection inside the group transaction (one writer, so a claim is exclusive by
 //! construction), and takes the time it acts at from its caller.
 
 use super::error::SqlResultExt;

@@ -1,5 +1,6 @@
-//! The SQLite store (feature `sqlite`): one file, WAL journal, one writer thread that commits
-//! concurrent writes in groups, and a small pool of read connections.
+//! The SQLite store (feature `sqlite`): one file, WAL journal, one write connection that commits
+//! concurrent writes in groups (on the task of one of their callers, see the `writer` module),
+//! a checkpoint thread, and a small pool of read connections.
 //!
 //! # Durability
 //! A write is acknowledged only after the transaction carrying it committed. What "committed"
@@ -118,7 +119,7 @@ impl SqliteOptions {
     }
 }
 
-/// Counters of the writer thread; see [`SqliteStore::write_stats`].
+/// Counters of the group commit; see [`SqliteStore::write_stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WriteStats {
@@ -174,7 +175,7 @@ impl SqliteStore {
         let checkpointer = checkpoint::Checkpointer::start(&path, options.busy_timeout)
             .map_err(|e| opening(&shown, e))?;
         Ok(SqliteStore {
-            writer: Writer::start(conn, Some(checkpointer.nudge()))?,
+            writer: Writer::new(conn, Some(checkpointer.nudge())),
             _checkpointer: Some(checkpointer),
             readers: Some(Arc::new(Readers::new(
                 path,
@@ -199,7 +200,7 @@ impl SqliteStore {
         .await
         .map_err(|e| Error::Internal(format!("opening sqlite did not finish: {e}")))??;
         Ok(SqliteStore {
-            writer: Writer::start(conn, None)?,
+            writer: Writer::new(conn, None),
             _checkpointer: None,
             readers: None,
             shown,
@@ -452,7 +453,8 @@ impl Store for SqliteStore {
         if let Some(j) = job {
             j.validate()?;
         }
-        // Compressed here, on the caller's task, so the writer thread only writes.
+        // Compressed before the write queues, so the group's commit, which every write in it
+        // waits for, only writes.
         let body = body::encode(&delivery.body);
         let (d, j) = (delivery.clone(), job.cloned());
         self.writer

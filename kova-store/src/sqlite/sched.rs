@@ -1,15 +1,16 @@
-//! The scheduling class of the writer and checkpoint threads.
+//! The scheduling class of the checkpoint thread.
 //!
-//! Both run as `SCHED_BATCH` on Linux: they get the same share of the CPU as before (the nice
-//! value is kept), but waking them no longer preempts the thread that is running. Under load
-//! that thread is usually a request thread between the receipt of one delivery and the hand-off
-//! of the next, so a preempting writer would start a commit with fewer writes in it and switch
-//! away from (and back to) a request half done. Measured under `wrk` at 64 connections on two
-//! cores (`scripts/ingest-cost.sh`, alternating builds in the same hour): 1.02–1.10× the
-//! deliveries per second and a tenth less writer and checkpoint CPU per delivery; the p99 moved
-//! within the run-to-run noise (README, Performance). The change is per thread and needs no
-//! privilege; where the system refuses it (a seccomp filter, another OS) the thread runs as it
-//! was.
+//! It runs as `SCHED_BATCH` on Linux: it gets the same share of the CPU as before (the nice
+//! value is kept), but waking it no longer preempts the thread that is running. Under load that
+//! thread is usually a request thread between the receipt of one delivery and the hand-off of
+//! the next, which would switch away from (and back to) a request half done. Measured under
+//! `wrk` at 64 connections on two cores when a writer thread still ran beside it, as
+//! `SCHED_BATCH` too (`scripts/ingest-cost.sh`, alternating builds in the same hour): 1.02–1.10×
+//! the deliveries per second and a tenth less writer and checkpoint CPU per delivery; the p99
+//! moved within the run-to-run noise (README, Performance). Commits now run on their callers'
+//! tasks (the `writer` module), so this thread is the store's only one. The change is per
+//! thread and needs no privilege; where the system refuses it (a seccomp filter, another OS)
+//! the thread runs as it was.
 
 /// Puts the calling thread in the batch scheduling class; says so in the log if it cannot.
 pub(super) fn run_as_batch() {
