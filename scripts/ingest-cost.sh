@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What one webhook delivery costs the example server under wrk: deliveries/s, p50, p99, peak
 # RSS, CPU time per delivery for each kind of thread (from /proc/<pid>/task/*/stat) and bytes
-# written per delivery by each (from /proc/<pid>/task/*/io: the SQLite writer's are the WAL,
-# the checkpoint thread's the pages it copies into the database file) and context switches per
-# delivery by each (from /proc/<pid>/task/*/status: counts, so they hold on a slow day, when
-# the VM's CPU time drifts too much to compare builds by it).
+# written per delivery by each (from /proc/<pid>/task/*/io: the request threads' are the WAL,
+# since they commit the SQLite groups; the checkpoint thread's are the pages it copies into the
+# database file) and context switches per delivery by each (from /proc/<pid>/task/*/status:
+# counts, so they hold on a slow day, when the VM's CPU time drifts too much to compare builds
+# by it).
 #
 #   cargo build --release --example server --example loadgen
 #   scripts/ingest-cost.sh [SERVER_BINARY] [LABEL]

@@ -11,14 +11,21 @@
 //! and commits them. A writer thread did this before, but under load it was one more thread
 //! competing for the CPU with the request threads: once woken by a write, it waited for a CPU
 //! for 1–2 ms, and every write queued behind it waited too (README, Performance). A caller that
-//! holds the baton is already running. The price is that a commit runs on an async worker
-//! thread: a group's transaction is CPU work of tens to hundreds of microseconds (with the
-//! default `synchronous=NORMAL` it does not wait for the disk; the checkpoints' fsyncs run on
-//! the checkpoint thread), and the other workers go on with the other tasks meanwhile. Measured
-//! on a slow day of the VM, alternating the two in the store bench (`cargo bench -p kova
-//! --features sqlite,postgres --bench store -- store/sqlite/empty/record_delivery`): one caller
-//! writing after another, 4.6–4.9k writes/s instead of 1.9–2.3k (the round trip to the thread
-//! is gone); 64 concurrent callers, 13.6–13.9k against 10.0–14.4k, the same within the noise.
+//! holds the baton is already running.
+//!
+//! The price is that a commit runs on an async worker thread: a group's transaction is CPU work
+//! of tens to hundreds of microseconds (with the default `synchronous=NORMAL` it does not wait
+//! for the disk; the checkpoints' fsyncs run on the checkpoint thread), and the other workers go
+//! on with the other tasks meanwhile. With `synchronous=FULL` the group's fsync runs there too:
+//! its writes waited for it on the thread as well, but now the tasks queued on that worker wait
+//! too unless another worker takes them.
+//!
+//! Measured on a slow day of the VM, alternating the two in the store bench (`cargo bench -p
+//! kova --features sqlite,postgres --bench store -- store/sqlite/empty/record_delivery`): one
+//! caller writing after another, 4.6–4.9k writes/s instead of 1.9–2.3k (the round trip to the
+//! thread is gone); 64 concurrent callers, 13.6–13.9k against 10.0–14.4k, the same within the
+//! noise. Webhook ingest under wrk: the same deliveries/s and p99, a fifth less WAL per delivery
+//! (larger groups), fewer context switches (README, Performance).
 //!
 //! A request that fails must not take the others' writes with it. Wrapping each request in a
 //! SAVEPOINT would guarantee that, but SQLite then copies every page a request touches that
