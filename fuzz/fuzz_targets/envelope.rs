@@ -22,32 +22,29 @@ const EVENTS: &[&str] = &[
 
 fuzz_target!(|body: &[u8]| {
     let parsed = serde_json::from_slice::<Value>(body);
+    let error = parsed.as_ref().err().map(ToString::to_string);
+    let error_is = |kinds: &[&str]| {
+        error
+            .as_deref()
+            .is_some_and(|e| kinds.iter().any(|k| e.starts_with(k)))
+    };
     // JSON's grammar allows any exponent, but a `Value` cannot hold 1e400; parsers that skip
-    // the number (the envelope, the views) accept it, so such bodies are compared no further.
-    if parsed
-        .as_ref()
-        .is_err_and(|e| e.to_string().starts_with("number out of range"))
-    {
-        let _ = Envelope::parse(body);
-        for &event in EVENTS {
-            let _ = parse_event(event, body);
-        }
-        return;
-    }
-    // The grammar also allows a `\u` escape of half a surrogate pair, which no string can
-    // hold. Ingest rejects such a body wherever the escape is (the envelope checks the strings
-    // it skips); the views skip what they do not read, so they are not compared.
-    if parsed.as_ref().is_err_and(|e| {
-        let e = e.to_string();
-        [
-            "lone leading surrogate",
-            "invalid unicode code point",
-            "unexpected end of hex escape",
-        ]
-        .iter()
-        .any(|m| e.starts_with(m))
-    }) {
-        assert!(Envelope::parse(body).is_err(), "envelope of half a surrogate pair");
+    // the number (the envelope, the views) accept it. The grammar also allows a `\u` escape of
+    // half a surrogate pair, which no string can hold: ingest rejects such a body wherever the
+    // escape is (the envelope checks the strings it skips), while the views skip what they do
+    // not read. Such bodies are compared no further.
+    let huge_number = error_is(&["number out of range"]);
+    let half_surrogate = error_is(&[
+        "lone leading surrogate",
+        "invalid unicode code point",
+        "unexpected end of hex escape",
+    ]);
+    if huge_number || half_surrogate {
+        let envelope = Envelope::parse(body);
+        assert!(
+            !half_surrogate || envelope.is_err(),
+            "envelope of half a surrogate pair"
+        );
         for &event in EVENTS {
             let _ = parse_event(event, body);
         }

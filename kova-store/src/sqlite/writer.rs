@@ -92,6 +92,22 @@ impl<T> Slot<T> {
         // Nothing panics while holding the lock, but a poisoned slot is still consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Changes the slot with `tell` and, if it says the caller is to hear of it, wakes the
+    /// caller (outside the lock). Returns what `tell` said.
+    fn tell(&self, tell: impl FnOnce(&mut SlotState<T>) -> bool) -> bool {
+        let waker = {
+            let mut slot = self.lock();
+            if !tell(&mut slot) {
+                return false;
+            }
+            slot.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
+    }
 }
 
 struct Call<T, F> {
@@ -127,30 +143,18 @@ where
                 source: None,
             }),
         };
-        let waker = {
-            let mut slot = self.slot.lock();
-            // A caller that stopped waiting is not told; the write stands.
+        // A caller that stopped waiting has no waker left; the write stands all the same.
+        self.slot.tell(|slot| {
             slot.answer = Some(out);
-            slot.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
+            true
+        });
     }
 
     fn pass_baton(&self) -> bool {
-        let waker = {
-            let mut slot = self.slot.lock();
-            if slot.gone {
-                return false;
-            }
-            slot.baton = true;
-            slot.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-        true
+        self.slot.tell(|slot| {
+            slot.baton = !slot.gone;
+            slot.baton
+        })
     }
 }
 
@@ -245,14 +249,14 @@ impl Writer {
     fn commit_waiting(&self) {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
+            // Never empty: whoever holds the baton has a write queued, or was handed the
+            // baton because writes were.
             let mut group: Vec<Box<dyn Request>> = {
                 let mut queue = self.lock_queue();
                 let n = queue.waiting.len().min(MAX_GROUP);
                 queue.waiting.drain(..n).collect()
             };
-            if !group.is_empty() {
-                self.commit_group(&conn, &mut group);
-            }
+            self.commit_group(&conn, &mut group);
             let mut queue = self.lock_queue();
             if queue.waiting.is_empty() {
                 queue.committing = false;
