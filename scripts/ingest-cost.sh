@@ -11,7 +11,8 @@
 #   scripts/ingest-cost.sh [SERVER_BINARY] [LABEL]
 #
 # Env: DATABASE_URL (default: a new SQLite file under /tmp), DURATION (default 15s),
-# PORT (default 8000), RUST_LOG (default warn; the server's own default is info). Needs wrk
+# PORT (default 8000), RUST_LOG (default warn; the server's own default is info), WRK_THREADS
+# (default 2). Needs wrk
 # (Debian package `wrk`). Compare builds by alternating runs in the same hour: the VM's speed
 # drifts.
 set -euo pipefail
@@ -43,7 +44,7 @@ sample() {
         END {for (k in cpu) print k, cpu[k], io[k], cs[k]}'
 }
 before=$(sample)
-out=$(wrk -t2 -c64 -d"${DURATION:-15s}" --latency -s "$script" "http://127.0.0.1:$port/webhooks/github")
+out=$(wrk -t"${WRK_THREADS:-2}" -c64 -d"${DURATION:-15s}" --latency -s "$script" "http://127.0.0.1:$port/webhooks/github")
 after=$(sample)
 hwm=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 

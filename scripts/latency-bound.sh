@@ -8,7 +8,8 @@
 #   cargo build --release --example floor_receiver --example loadgen
 #   scripts/latency-bound.sh [MICROSECONDS...]      # default: 0 10 20 30 40 50
 #
-# Env: DURATION (default 10s), PORT (default 8001). Needs wrk (Debian package `wrk`). The VM's
+# Env: DURATION (default 10s), PORT (default 8001), WRK_THREADS (default 2: wrk's threads share
+# the two cores with the server's, and how many there are moves the p99). Needs wrk (Debian package `wrk`). The VM's
 # speed drifts: measure the server of interest in the same hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ for us in ${@:-0 10 20 30 40 50}; do
         grep -q "on http" "$work/floor.log" && break
         sleep 0.1
     done
-    out=$(wrk -t2 -c64 -d"${DURATION:-10s}" --latency -s "$work/kova.lua" \
+    out=$(wrk -t"${WRK_THREADS:-2}" -c64 -d"${DURATION:-10s}" --latency -s "$work/kova.lua" \
         "http://127.0.0.1:$port/webhooks/github")
     kill $pid
     wait $pid 2> /dev/null || true
