@@ -9,14 +9,15 @@
 #   scripts/latency-bound.sh [MICROSECONDS...]      # default: 0 10 20 30 40 50
 #
 # Env: DURATION (default 10s), PORT (default 8001), WRK_THREADS (default 2: wrk's threads share
-# the two cores with the server's, and how many there are moves the p99). Needs wrk (Debian package `wrk`). The VM's
-# speed drifts: measure the server of interest in the same hour.
+# the two cores with the server's, and how many there are moves the p99). Needs wrk (Debian
+# package `wrk`). The VM's speed drifts: measure the server of interest in the same hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${PORT:-8001}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill $pid 2> /dev/null; rm -rf "$work"' EXIT
 target/release/examples/loadgen --secret s3cret --wrk-script "$work/kova.lua" > /dev/null
 
 for us in ${@:-0 10 20 30 40 50}; do
@@ -31,6 +32,7 @@ for us in ${@:-0 10 20 30 40 50}; do
         "http://127.0.0.1:$port/webhooks/github")
     kill $pid
     wait $pid 2> /dev/null || true
+    pid=
     pct() { echo "$out" | awk -v p="$1" '$1 == p {print $2}'; }
     printf '+%3s us CPU per request: %9s/s  p50 %7s  p90 %7s  p99 %7s\n' "$us" \
         "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" "$(pct 50%)" "$(pct 90%)" "$(pct 99%)"
