@@ -20,6 +20,7 @@ use super::records::record_delivery_one;
 use kova_core::*;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// At most this many deliveries per transaction.
 const MAX_BATCH: usize = 512;
@@ -35,9 +36,10 @@ pub(super) struct Batcher {
 
 impl Batcher {
     /// Starts the collector on the current tokio runtime; `in_flight` batches may commit at
-    /// once. The collector stops when the last handle is dropped.
-    pub(super) fn start(pool: PgPool, in_flight: usize) -> Batcher {
-        let group = Group::start("delivery", in_flight, MAX_BATCH, move |batch| {
+    /// once, each within `limit` (see `Group::start`). The collector stops when the last
+    /// handle is dropped.
+    pub(super) fn start(pool: PgPool, in_flight: usize, limit: Duration) -> Batcher {
+        let group = Group::start("delivery", in_flight, MAX_BATCH, limit, move |batch| {
             let pool = pool.clone();
             async move { flush(&pool, batch).await }
         });

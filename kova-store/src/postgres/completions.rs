@@ -14,6 +14,7 @@ use super::jobs;
 use kova_core::*;
 use sqlx::PgPool;
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// At most this many completions per statement.
 const MAX_GROUP: usize = 512;
@@ -28,9 +29,10 @@ pub(super) struct Completer {
 }
 
 impl Completer {
-    /// Starts the collector on the current tokio runtime; `in_flight` groups may commit at once.
-    pub(super) fn start(pool: PgPool, in_flight: usize) -> Completer {
-        let group = Group::start("completion", in_flight, MAX_GROUP, move |items| {
+    /// Starts the collector on the current tokio runtime; `in_flight` groups may commit at once,
+    /// each within `limit` (see `Group::start`).
+    pub(super) fn start(pool: PgPool, in_flight: usize, limit: Duration) -> Completer {
+        let group = Group::start("completion", in_flight, MAX_GROUP, limit, move |items| {
             let pool = pool.clone();
             async move { flush(&pool, items).await }
         });

@@ -7,9 +7,11 @@
 //! flush at once, so while some commit the next one fills up: the group size follows the load,
 //! and a lone caller waits for nothing but its own statement.
 
+use super::timed_out;
 use kova_core::{Error, Result};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// An item waiting for its group, with the caller's answer channel.
@@ -38,14 +40,23 @@ impl<T, R> std::fmt::Debug for Group<T, R> {
 
 impl<T: Send + 'static, R: Send + 'static> Group<T, R> {
     /// Starts the collector on the current tokio runtime. `flush` gets up to `max` items and
-    /// returns one result per item, in order; `in_flight` flushes may run at once.
-    pub(super) fn start<F, Fut>(name: &'static str, in_flight: usize, max: usize, flush: F) -> Self
+    /// returns one result per item, in order; `in_flight` flushes may run at once. A flush
+    /// that takes longer than `limit` (`Duration::ZERO`: no limit) is dropped and fails every
+    /// item in it, so a stuck connection cannot hold a slot, and with it every later group.
+    pub(super) fn start<F, Fut>(
+        name: &'static str,
+        in_flight: usize,
+        max: usize,
+        limit: Duration,
+        flush: F,
+    ) -> Self
     where
         F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<Result<R>>> + Send + 'static,
     {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(collect(rx, in_flight.max(1), max.max(1), flush));
+        let (in_flight, max) = (in_flight.max(1), max.max(1));
+        tokio::spawn(collect(rx, name, in_flight, max, limit, flush));
         Group { tx, name }
     }
 
@@ -66,8 +77,10 @@ impl<T: Send + 'static, R: Send + 'static> Group<T, R> {
 
 async fn collect<T, R, F, Fut>(
     mut rx: mpsc::UnboundedReceiver<Pending<T, R>>,
+    name: &'static str,
     in_flight: usize,
     max: usize,
+    limit: Duration,
     flush: F,
 ) where
     T: Send + 'static,
@@ -95,7 +108,21 @@ async fn collect<T, R, F, Fut>(
         let (items, answers): (Vec<T>, Vec<_>) = group.into_iter().unzip();
         let work = flush(items);
         tokio::spawn(async move {
-            let mut results = work.await.into_iter();
+            let results = if limit.is_zero() {
+                work.await
+            } else {
+                match tokio::time::timeout(limit, work).await {
+                    Ok(results) => results,
+                    Err(_) => {
+                        let call = format!("{name} group commit");
+                        answers
+                            .iter()
+                            .map(|_| Err(timed_out(&call, limit)))
+                            .collect()
+                    }
+                }
+            };
+            let mut results = results.into_iter();
             for answer in answers {
                 // A missing result would be a flush bug; the caller hears about it rather
                 // than waiting forever.
@@ -109,5 +136,40 @@ async fn collect<T, R, F, Fut>(
             }
             drop(slot);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flush_that_never_ends_fails_its_items_and_frees_its_slot() {
+        // One slot: while the stuck flush held it, no later group could run.
+        let group = Group::start(
+            "test",
+            1,
+            8,
+            Duration::from_millis(50),
+            |items: Vec<u32>| async move {
+                if items.contains(&0) {
+                    std::future::pending::<()>().await;
+                }
+                items.into_iter().map(Ok).collect()
+            },
+        );
+        let stuck = tokio::time::timeout(Duration::from_secs(10), group.submit(0))
+            .await
+            .expect("the stuck flush must fail in time")
+            .unwrap_err();
+        assert!(stuck.is_retryable(), "{stuck}");
+        assert!(
+            stuck
+                .to_string()
+                .contains("test group commit: no answer within 50ms"),
+            "{stuck}"
+        );
+        let next = tokio::time::timeout(Duration::from_secs(10), group.submit(1)).await;
+        assert_eq!(next.expect("the slot was freed").unwrap(), 1);
     }
 }

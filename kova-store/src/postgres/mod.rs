@@ -21,6 +21,7 @@ use error::PgResultExt;
 use kova_core::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -45,6 +46,15 @@ pub struct PgOptions {
     /// instead of leaving it, and every caller queued behind it, hanging. `Duration::ZERO`
     /// leaves the server's setting. Default: 60 s.
     pub idle_in_transaction_timeout: Duration,
+    /// How long one [`Store`] call may take, waiting for a connection included, before it fails
+    /// with a transient [`Error::Backend`]. A connection that goes half-open (the server's
+    /// machine lost, a route dropped, a peer frozen: no reset ever arrives) otherwise leaves
+    /// the call, and every delivery batched with it, waiting until the kernel gives up on the
+    /// TCP connection, a quarter of an hour by Linux's defaults. Whether a call that timed
+    /// out took effect is unknown, as for any lost connection; a redelivered webhook is
+    /// recognised by its delivery id. Bulk loads ([`PostgresStore::record_deliveries`]) are
+    /// not limited. `Duration::ZERO`: no limit. Default: 30 s.
+    pub operation_timeout: Duration,
 }
 
 impl Default for PgOptions {
@@ -55,6 +65,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(10),
             batches_in_flight: 4,
             idle_in_transaction_timeout: Duration::from_secs(60),
+            operation_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -84,6 +95,11 @@ impl PgOptions {
     /// server's setting). Rounded up to whole milliseconds.
     pub fn with_idle_in_transaction_timeout(mut self, d: Duration) -> Self {
         self.idle_in_transaction_timeout = d;
+        self
+    }
+    /// Sets how long one store call may take (`Duration::ZERO`: no limit).
+    pub fn with_operation_timeout(mut self, d: Duration) -> Self {
+        self.operation_timeout = d;
         self
     }
 }
@@ -198,8 +214,9 @@ impl PostgresStore {
                 }
             })?;
         migrate::migrate(&pool, options.schema.as_deref()).await?;
-        let batcher = Batcher::start(pool.clone(), options.batches_in_flight);
-        let completer = Completer::start(pool.clone(), options.batches_in_flight);
+        let limit = options.operation_timeout;
+        let batcher = Batcher::start(pool.clone(), options.batches_in_flight, limit);
+        let completer = Completer::start(pool.clone(), options.batches_in_flight, limit);
         Ok(PostgresStore {
             pool,
             batcher,
@@ -207,6 +224,15 @@ impl PostgresStore {
             shown,
             options,
         })
+    }
+
+    /// Runs one store call within [`PgOptions::operation_timeout`].
+    async fn bounded<T>(
+        &self,
+        call: &'static str,
+        op: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        within(self.options.operation_timeout, call, op).await
     }
 
     /// The connection pool (for administration and tests: EXPLAIN, bulk loads).
@@ -256,6 +282,37 @@ impl PostgresStore {
     }
 }
 
+/// Runs `op`, failing it with a transient error after `limit` (`Duration::ZERO`: no limit).
+/// Dropping the unfinished call drops its transaction: sqlx rolls it back if the connection
+/// answers again, or closes the connection when the kernel gives up on it (its pool slot stays
+/// taken until then).
+async fn within<T>(
+    limit: Duration,
+    call: &'static str,
+    op: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if limit.is_zero() {
+        return op.await;
+    }
+    match tokio::time::timeout(limit, op).await {
+        Ok(out) => out,
+        Err(_) => Err(timed_out(call, limit)),
+    }
+}
+
+/// The error of a call that got no answer within `limit`.
+fn timed_out(call: &str, limit: Duration) -> Error {
+    Error::Backend {
+        backend: "postgres",
+        message: format!(
+            "{call}: no answer within {limit:?}; the connection may be half-open or the server \
+             stuck, and whether the call took effect is unknown"
+        ),
+        transient: true,
+        source: None,
+    }
+}
+
 /// A job that needs no advisory lock, so it can ride in a delivery batch.
 fn keyless(j: &NewJob) -> bool {
     j.dedupe_key.is_none() && j.coalesce_key.is_none()
@@ -286,28 +343,43 @@ impl Store for PostgresStore {
     }
 
     async fn health(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .db()
-            .map(|_| ())
+        self.bounded("health", async {
+            sqlx::query("SELECT 1")
+                .execute(&self.pool)
+                .await
+                .db()
+                .map(|_| ())
+        })
+        .await
     }
 
     async fn upsert_repository(&self, repo: &Repository) -> Result<()> {
-        repo.validate()?;
-        records::upsert_repository(&self.pool, repo).await
+        self.bounded("upsert_repository", async {
+            repo.validate()?;
+            records::upsert_repository(&self.pool, repo).await
+        })
+        .await
     }
 
     async fn get_repository(&self, repo: &RepoRef) -> Result<Option<Repository>> {
-        records::get_repository(&self.pool, repo).await
+        self.bounded("get_repository", async {
+            records::get_repository(&self.pool, repo).await
+        })
+        .await
     }
 
     async fn list_repositories(&self, opts: &ListOptions) -> Result<Page<Repository>> {
-        records::list_repositories(&self.pool, opts).await
+        self.bounded("list_repositories", async {
+            records::list_repositories(&self.pool, opts).await
+        })
+        .await
     }
 
     async fn record_snapshot(&self, snapshot: &RepoSnapshot) -> Result<()> {
-        records::record_snapshot(&self.pool, snapshot).await
+        self.bounded("record_snapshot", async {
+            records::record_snapshot(&self.pool, snapshot).await
+        })
+        .await
     }
 
     async fn list_snapshots(
@@ -315,7 +387,10 @@ impl Store for PostgresStore {
         repo: &RepoRef,
         opts: &ListOptions,
     ) -> Result<Page<RepoSnapshot>> {
-        records::list_snapshots(&self.pool, repo, opts).await
+        self.bounded("list_snapshots", async {
+            records::list_snapshots(&self.pool, repo, opts).await
+        })
+        .await
     }
 
     async fn record_delivery(
@@ -323,19 +398,25 @@ impl Store for PostgresStore {
         delivery: &WebhookDelivery,
         job: Option<&NewJob>,
     ) -> Result<DeliveryOutcome> {
-        delivery.validate()?;
-        if let Some(j) = job {
-            j.validate()?;
-        }
-        if job.is_none_or(keyless) {
-            self.batcher.record(delivery.clone(), job.cloned()).await
-        } else {
-            records::record_delivery_one(&self.pool, delivery, job).await
-        }
+        self.bounded("record_delivery", async {
+            delivery.validate()?;
+            if let Some(j) = job {
+                j.validate()?;
+            }
+            if job.is_none_or(keyless) {
+                self.batcher.record(delivery.clone(), job.cloned()).await
+            } else {
+                records::record_delivery_one(&self.pool, delivery, job).await
+            }
+        })
+        .await
     }
 
     async fn get_event(&self, id: EventId) -> Result<Option<WebhookEvent>> {
-        records::get_event(&self.pool, id).await
+        self.bounded("get_event", async {
+            records::get_event(&self.pool, id).await
+        })
+        .await
     }
 
     async fn list_events(
@@ -343,31 +424,47 @@ impl Store for PostgresStore {
         filter: &EventFilter,
         opts: &ListOptions,
     ) -> Result<Page<WebhookEvent>> {
-        records::list_events(&self.pool, filter, opts).await
+        self.bounded("list_events", async {
+            records::list_events(&self.pool, filter, opts).await
+        })
+        .await
     }
 
     async fn set_event_status(&self, id: EventId, status: EventStatus) -> Result<()> {
-        records::set_event_status(&self.pool, id, status).await
+        self.bounded("set_event_status", async {
+            records::set_event_status(&self.pool, id, status).await
+        })
+        .await
     }
 
     async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<EnqueueOutcome> {
-        job.validate()?;
-        let mut tx = self.pool.begin().await.db()?;
-        let out = jobs::enqueue(&mut tx, job, None, now).await?;
-        tx.commit().await.db()?;
-        Ok(out)
+        self.bounded("enqueue", async {
+            job.validate()?;
+            let mut tx = self.pool.begin().await.db()?;
+            let out = jobs::enqueue(&mut tx, job, None, now).await?;
+            tx.commit().await.db()?;
+            Ok(out)
+        })
+        .await
     }
 
     async fn claim_jobs(&self, req: &ClaimRequest) -> Result<Vec<Job>> {
-        jobs::claim(&self.pool, req).await
+        self.bounded("claim_jobs", async { jobs::claim(&self.pool, req).await })
+            .await
     }
 
     async fn renew_lease(&self, id: JobId, worker: &str, until: Timestamp) -> Result<()> {
-        jobs::renew(&self.pool, id, worker, until).await
+        self.bounded("renew_lease", async {
+            jobs::renew(&self.pool, id, worker, until).await
+        })
+        .await
     }
 
     async fn complete_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
-        self.completer.complete(id, worker, now).await
+        self.bounded("complete_job", async {
+            self.completer.complete(id, worker, now).await
+        })
+        .await
     }
 
     async fn retry_job(
@@ -378,15 +475,24 @@ impl Store for PostgresStore {
         error: &str,
         now: Timestamp,
     ) -> Result<RetryOutcome> {
-        jobs::retry(&self.pool, id, worker, run_at, error, now).await
+        self.bounded("retry_job", async {
+            jobs::retry(&self.pool, id, worker, run_at, error, now).await
+        })
+        .await
     }
 
     async fn fail_job(&self, id: JobId, worker: &str, error: &str, now: Timestamp) -> Result<()> {
-        jobs::finish(&self.pool, id, worker, now, JobStatus::Dead, Some(error)).await
+        self.bounded("fail_job", async {
+            jobs::finish(&self.pool, id, worker, now, JobStatus::Dead, Some(error)).await
+        })
+        .await
     }
 
     async fn release_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()> {
-        jobs::release(&self.pool, id, worker, now, None, now).await
+        self.bounded("release_job", async {
+            jobs::release(&self.pool, id, worker, now, None, now).await
+        })
+        .await
     }
 
     async fn defer_job(
@@ -397,19 +503,27 @@ impl Store for PostgresStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<()> {
-        jobs::release(&self.pool, id, worker, run_at, Some(reason), now).await
+        self.bounded("defer_job", async {
+            jobs::release(&self.pool, id, worker, run_at, Some(reason), now).await
+        })
+        .await
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        records::get_job(&self.pool, id).await
+        self.bounded("get_job", async { records::get_job(&self.pool, id).await })
+            .await
     }
 
     async fn list_jobs(&self, filter: &JobFilter, opts: &ListOptions) -> Result<Page<Job>> {
-        records::list_jobs(&self.pool, filter, opts).await
+        self.bounded("list_jobs", async {
+            records::list_jobs(&self.pool, filter, opts).await
+        })
+        .await
     }
 
     async fn jobs_summary(&self) -> Result<JobsSummary> {
-        jobs::summary(&self.pool).await
+        self.bounded("jobs_summary", async { jobs::summary(&self.pool).await })
+            .await
     }
 
     async fn insert_artifact(
@@ -417,16 +531,25 @@ impl Store for PostgresStore {
         artifact: &NewArtifact,
         now: Timestamp,
     ) -> Result<ArtifactOutcome> {
-        artifact.validate()?;
-        records::insert_artifact(&self.pool, artifact, now).await
+        self.bounded("insert_artifact", async {
+            artifact.validate()?;
+            records::insert_artifact(&self.pool, artifact, now).await
+        })
+        .await
     }
 
     async fn get_artifact(&self, id: ArtifactId) -> Result<Option<Artifact>> {
-        records::get_artifact(&self.pool, id).await
+        self.bounded("get_artifact", async {
+            records::get_artifact(&self.pool, id).await
+        })
+        .await
     }
 
     async fn find_artifact_by_key(&self, key: &str) -> Result<Option<Artifact>> {
-        records::find_artifact_by_key(&self.pool, key).await
+        self.bounded("find_artifact_by_key", async {
+            records::find_artifact_by_key(&self.pool, key).await
+        })
+        .await
     }
 
     async fn list_artifacts(
@@ -434,11 +557,17 @@ impl Store for PostgresStore {
         filter: &ArtifactFilter,
         opts: &ListOptions,
     ) -> Result<Page<Artifact>> {
-        records::list_artifacts(&self.pool, filter, opts).await
+        self.bounded("list_artifacts", async {
+            records::list_artifacts(&self.pool, filter, opts).await
+        })
+        .await
     }
 
     async fn record_interaction(&self, interaction: &LlmInteraction) -> Result<InteractionId> {
-        records::record_interaction(&self.pool, interaction).await
+        self.bounded("record_interaction", async {
+            records::record_interaction(&self.pool, interaction).await
+        })
+        .await
     }
 
     async fn list_interactions(
@@ -446,15 +575,24 @@ impl Store for PostgresStore {
         filter: &InteractionFilter,
         opts: &ListOptions,
     ) -> Result<Page<LlmInteraction>> {
-        records::list_interactions(&self.pool, filter, opts).await
+        self.bounded("list_interactions", async {
+            records::list_interactions(&self.pool, filter, opts).await
+        })
+        .await
     }
 
     async fn usage_totals(&self, filter: &InteractionFilter) -> Result<UsageTotals> {
-        records::usage_totals(&self.pool, filter).await
+        self.bounded("usage_totals", async {
+            records::usage_totals(&self.pool, filter).await
+        })
+        .await
     }
 
     async fn record_sync_log(&self, log: &SyncLog) -> Result<SyncLogId> {
-        records::record_sync_log(&self.pool, log).await
+        self.bounded("record_sync_log", async {
+            records::record_sync_log(&self.pool, log).await
+        })
+        .await
     }
 
     async fn list_sync_logs(
@@ -462,11 +600,17 @@ impl Store for PostgresStore {
         repo: Option<&RepoRef>,
         opts: &ListOptions,
     ) -> Result<Page<SyncLog>> {
-        records::list_sync_logs(&self.pool, repo, opts).await
+        self.bounded("list_sync_logs", async {
+            records::list_sync_logs(&self.pool, repo, opts).await
+        })
+        .await
     }
 
     async fn record_repo_error(&self, error: &RepoError) -> Result<RepoErrorId> {
-        records::record_repo_error(&self.pool, error).await
+        self.bounded("record_repo_error", async {
+            records::record_repo_error(&self.pool, error).await
+        })
+        .await
     }
 
     async fn list_repo_errors(
@@ -474,7 +618,10 @@ impl Store for PostgresStore {
         repo: Option<&RepoRef>,
         opts: &ListOptions,
     ) -> Result<Page<RepoError>> {
-        records::list_repo_errors(&self.pool, repo, opts).await
+        self.bounded("list_repo_errors", async {
+            records::list_repo_errors(&self.pool, repo, opts).await
+        })
+        .await
     }
 }
 

@@ -579,3 +579,154 @@ async fn claims_walk_the_queue_index_even_with_stale_statistics() {
     assert_eq!(claimed.len(), 50);
     drop_schema(&store).await;
 }
+
+/// `host:port` of a test database URL, when it names a port.
+fn host_port(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let hp = rest.split(['/', '?']).next()?;
+    hp.contains(':').then(|| hp.to_string())
+}
+
+/// A TCP proxy on 127.0.0.1 in front of the test server. Frozen, it passes no bytes either
+/// way but keeps every connection open, as a half-open network looks to the client: no reset
+/// ever arrives. Held bytes go on when it thaws.
+struct FreezingProxy {
+    addr: std::net::SocketAddr,
+    frozen: tokio::sync::watch::Sender<bool>,
+}
+
+impl FreezingProxy {
+    async fn start(upstream: String) -> FreezingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (frozen, thawed) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pump(client_read, server_write, thawed.clone()));
+                tokio::spawn(pump(server_read, client_write, thawed.clone()));
+            }
+        });
+        FreezingProxy { addr, frozen }
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn calls_on_a_half_open_connection_fail_in_time_and_the_store_recovers() {
+    let Some(url) = url() else { return };
+    let Some(upstream) = host_port(&url) else {
+        eprintln!("notice: skipping the half-open test: KOVA_TEST_POSTGRES_URL names no port");
+        return;
+    };
+    let proxy = FreezingProxy::start(upstream.clone()).await;
+    let proxied = url.replacen(&upstream, &proxy.addr.to_string(), 1);
+    let schema = schema();
+    let store = PostgresStore::connect(
+        &proxied,
+        PgOptions::default()
+            .with_schema(&schema)
+            .with_operation_timeout(Duration::from_secs(1)),
+    )
+    .await
+    .unwrap();
+    let delivery = kova_core::testing::conformance::delivery;
+    store
+        .record_delivery(&delivery("warm"), None)
+        .await
+        .unwrap();
+
+    // The network must fail mid-call, after the statements went out: a connection that dies
+    // while idle is already caught by the pool's check before use (and its acquire timeout).
+    // So a direct connection locks the events table, the calls' statements queue behind the
+    // lock, the proxy freezes, the lock goes: the server answers into the frozen proxy.
+    let direct = PgPool::connect(&url).await.unwrap();
+    let mut lock = direct.begin().await.unwrap();
+    sqlx::query(&format!(
+        "LOCK TABLE \"{schema}\".events IN ACCESS EXCLUSIVE MODE"
+    ))
+    .execute(&mut *lock)
+    .await
+    .unwrap();
+    // More batched deliveries than batches may be in flight, and a plain read.
+    let frozen: Vec<_> = (0..12).map(|i| delivery(&format!("frozen-{i}"))).collect();
+    let started = std::time::Instant::now();
+    let calls = futures::future::join(
+        join_all(frozen.iter().map(|d| store.record_delivery(d, None))),
+        store.get_event(EventId(1)),
+    );
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        proxy.freeze(true);
+        lock.commit().await.unwrap();
+    };
+    let ((calls, read), ()) = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures::future::join(calls, release),
+    )
+    .await
+    .expect("calls on a connection that stopped answering must fail in time, not hang");
+    let waited = started.elapsed();
+    let mut errors: Vec<Error> = calls
+        .into_iter()
+        .map(|c| c.expect_err("no delivery can commit through a frozen connection"))
+        .collect();
+    errors.push(read.expect_err("no read can answer through a frozen connection"));
+    for e in errors {
+        assert!(e.is_retryable(), "{e}");
+        assert!(e.to_string().contains("no answer within 1s"), "{e}");
+    }
+    assert!(
+        waited < Duration::from_secs(8),
+        "the calls failed after {waited:?}, not within their limit"
+    );
+
+    proxy.freeze(false);
+    // The timed-out groups gave their slots back and the pool recovers; a delivery whose call
+    // timed out either stands or not, never twice.
+    for d in &frozen {
+        let out = store.record_delivery(d, None).await.unwrap();
+        assert!(
+            matches!(
+                out,
+                DeliveryOutcome::Inserted { .. } | DeliveryOutcome::Duplicate { .. }
+            ),
+            "{out:?}"
+        );
+    }
+    let page = store
+        .list_events(&EventFilter::default(), &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 13, "warm + 12, each once");
+    drop_schema(&store).await;
+}
