@@ -1,6 +1,7 @@
 //! PostgreSQL beyond the conformance suite (each test skips with a notice without
 //! `KOVA_TEST_POSTGRES_URL`): query plans use indexes, newer schemas are refused, passwords
-//! stay out of errors, duplicates racing across pools, and a bad delivery in a batch.
+//! stay out of errors, duplicates racing across pools, a bad delivery in a batch, and calls on a
+//! connection that stops answering.
 
 use super::records::{event_filters, job_filters, list_sql, Val};
 use super::rows::{EVENT_COLS, JOB_COLS};
@@ -600,7 +601,7 @@ impl FreezingProxy {
     async fn start(upstream: String) -> FreezingProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (frozen, thawed) = tokio::sync::watch::channel(false);
+        let (frozen, watch) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
@@ -608,8 +609,8 @@ impl FreezingProxy {
                 };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                tokio::spawn(pump(client_read, server_write, thawed.clone()));
-                tokio::spawn(pump(server_read, client_write, thawed.clone()));
+                tokio::spawn(pump(client_read, server_write, watch.clone()));
+                tokio::spawn(pump(server_read, client_write, watch.clone()));
             }
         });
         FreezingProxy { addr, frozen }
@@ -620,6 +621,7 @@ impl FreezingProxy {
     }
 }
 
+/// Copies bytes from one side to the other, holding them while the proxy is frozen.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
