@@ -7,7 +7,7 @@
 //! flush at once, so while some commit the next one fills up: the group size follows the load,
 //! and a lone caller waits for nothing but its own statement.
 
-use super::timed_out;
+use super::{timed_out, within};
 use kova_core::{Error, Result};
 use std::future::Future;
 use std::sync::Arc;
@@ -108,20 +108,13 @@ async fn collect<T, R, F, Fut>(
         let (items, answers): (Vec<T>, Vec<_>) = group.into_iter().unzip();
         let work = flush(items);
         tokio::spawn(async move {
-            let results = if limit.is_zero() {
-                work.await
-            } else {
-                match tokio::time::timeout(limit, work).await {
-                    Ok(results) => results,
-                    Err(_) => {
-                        let call = format!("{name} group commit");
-                        answers
-                            .iter()
-                            .map(|_| Err(timed_out(&call, limit)))
-                            .collect()
-                    }
-                }
-            };
+            let results = within(limit, work).await.unwrap_or_else(|| {
+                let call = format!("{name} group commit");
+                answers
+                    .iter()
+                    .map(|_| Err(timed_out(&call, limit)))
+                    .collect()
+            });
             let mut results = results.into_iter();
             for answer in answers {
                 // A missing result would be a flush bug; the caller hears about it rather

@@ -226,13 +226,19 @@ impl PostgresStore {
         })
     }
 
-    /// Runs one store call within [`PgOptions::operation_timeout`].
+    /// Runs one store call within [`PgOptions::operation_timeout`], failing it with a
+    /// transient error when it runs out. Dropping the unfinished call drops its transaction:
+    /// sqlx rolls it back if the connection answers again, or closes the connection when the
+    /// kernel gives up on it (its pool slot stays taken until then).
     async fn bounded<T>(
         &self,
         call: &'static str,
         op: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        within(self.options.operation_timeout, call, op).await
+        let limit = self.options.operation_timeout;
+        within(limit, op)
+            .await
+            .unwrap_or_else(|| Err(timed_out(call, limit)))
     }
 
     /// The connection pool (for administration and tests: EXPLAIN, bulk loads).
@@ -282,22 +288,12 @@ impl PostgresStore {
     }
 }
 
-/// Runs `op`, failing it with a transient error after `limit` (`Duration::ZERO`: no limit).
-/// Dropping the unfinished call drops its transaction: sqlx rolls it back if the connection
-/// answers again, or closes the connection when the kernel gives up on it (its pool slot stays
-/// taken until then).
-async fn within<T>(
-    limit: Duration,
-    call: &'static str,
-    op: impl Future<Output = Result<T>>,
-) -> Result<T> {
+/// Runs `op` for at most `limit` (`Duration::ZERO`: no limit); `None` if it ran out.
+async fn within<F: Future>(limit: Duration, op: F) -> Option<F::Output> {
     if limit.is_zero() {
-        return op.await;
+        return Some(op.await);
     }
-    match tokio::time::timeout(limit, op).await {
-        Ok(out) => out,
-        Err(_) => Err(timed_out(call, limit)),
-    }
+    tokio::time::timeout(limit, op).await.ok()
 }
 
 /// The error of a call that got no answer within `limit`.

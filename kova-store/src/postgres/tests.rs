@@ -729,6 +729,10 @@ async fn calls_on_a_half_open_connection_fail_in_time_and_the_store_recovers() {
         .list_events(&EventFilter::default(), &ListOptions::default())
         .await
         .unwrap();
-    assert_eq!(page.items.len(), 13, "warm + 12, each once");
+    assert_eq!(
+        page.items.len(),
+        13,
+        "warm and the twelve, all recorded (the unique key keeps each once)"
+    );
     drop_schema(&store).await;
 }
