@@ -602,12 +602,22 @@ mod tests {
                 let mut gave_up = 0;
                 for i in 0..100 {
                     let k = t * 100 + i;
-                    // Give up after 0-63 µs: before, during or after the commit, with or
-                    // without the baton.
-                    let wait = Duration::from_micros(((k * 37) % 64) as u64);
-                    match tokio::time::timeout(wait, w.write(move |c| insert(c, k))).await {
-                        Ok(r) => r.unwrap(),
-                        Err(_) => gave_up += 1,
+                    // Give up after 1-4 polls, yielding in between: queued, holding the baton
+                    // before committing, handed it, or answered, while other tasks commit.
+                    // (Counted in polls, not time: tokio's timers tick every millisecond, and on
+                    // a fast machine every write was answered before one fired.)
+                    let mut write = std::pin::pin!(w.write(move |c| insert(c, k)));
+                    let mut answered = false;
+                    for _ in 0..=k % 4 {
+                        if let Poll::Ready(r) = futures::poll!(write.as_mut()) {
+                            r.unwrap();
+                            answered = true;
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    if !answered {
+                        gave_up += 1;
                     }
                 }
                 gave_up
