@@ -3,7 +3,7 @@
 //! not decode (a damaged or hand-edited database), never a panic.
 
 use kova_core::{
-    ArtifactMetadata, ArtifactSource, Error, RepoRef, Result, SyncOutcome, Timestamp, Validation,
+    ArtifactMetadata, ArtifactSource, Error, RepoRef, Result, SyncOutcome, Validation,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -89,12 +89,18 @@ pub(crate) fn artifact_json(
 
 /// Microseconds since the epoch: SQLite's timestamp column type, exact to what every backend
 /// keeps (see [`kova_core::time::to_micros`]).
-pub(crate) fn micros(ts: Timestamp) -> i64 {
+#[cfg(feature = "sqlite")]
+pub(crate) fn micros(ts: kova_core::Timestamp) -> i64 {
     ts.timestamp_micros()
 }
 
 /// The timestamp for stored microseconds.
-pub(crate) fn from_micros(backend: &'static str, column: &str, us: i64) -> Result<Timestamp> {
+#[cfg(feature = "sqlite")]
+pub(crate) fn from_micros(
+    backend: &'static str,
+    column: &str,
+    us: i64,
+) -> Result<kova_core::Timestamp> {
     chrono::DateTime::from_timestamp_micros(us)
         .ok_or_else(|| corrupt(backend, column, format!("{us} is out of range")))
 }

@@ -13,6 +13,8 @@
 //! ```
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod body;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod codec;
 mod memory;
 mod open;

@@ -17,6 +17,7 @@
 use super::error::PgResultExt;
 use super::group::Group;
 use super::records::record_delivery_one;
+use crate::body::{self, StoredBody};
 use kova_core::*;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -25,8 +26,12 @@ use std::time::Duration;
 /// At most this many deliveries per transaction.
 const MAX_BATCH: usize = 512;
 
-/// A delivery (validated, with a key-less job or none) waiting for its batch.
-type Item = (WebhookDelivery, Option<NewJob>);
+/// A delivery (validated, with a key-less job or none) waiting for its batch, with its body as
+/// it will be stored.
+type Item = (WebhookDelivery, Option<NewJob>, StoredBody);
+
+/// A delivery of a batch being written, its job and its body as stored.
+pub(super) type Row<'a> = (&'a WebhookDelivery, Option<&'a NewJob>, &'a StoredBody);
 
 /// The handle callers send deliveries through.
 #[derive(Debug, Clone)]
@@ -46,27 +51,28 @@ impl Batcher {
         Batcher { group }
     }
 
-    /// Records a delivery (validated, with a key-less job or none) in the next batch.
+    /// Records a delivery (validated, with a key-less job or none) in the next batch. Its body
+    /// is compressed here, on the caller's task, so the batch's writer only sends bytes.
     pub(super) async fn record(
         &self,
         delivery: WebhookDelivery,
         job: Option<NewJob>,
     ) -> Result<DeliveryOutcome> {
-        self.group.submit((delivery, job)).await
+        let stored = body::encode(&delivery.body);
+        self.group.submit((delivery, job, stored)).await
     }
 }
 
 async fn flush(pool: &PgPool, batch: Vec<Item>) -> Vec<Result<DeliveryOutcome>> {
-    let items: Vec<(&WebhookDelivery, Option<&NewJob>)> =
-        batch.iter().map(|(d, j)| (d, j.as_ref())).collect();
+    let items: Vec<Row<'_>> = batch.iter().map(|(d, j, b)| (d, j.as_ref(), b)).collect();
     match insert_batch(pool, &items).await {
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(e) if batch.len() == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(error = %e, size = batch.len(), "delivery batch failed; recording one by one");
             let mut out = Vec::with_capacity(batch.len());
-            for (d, j) in &batch {
-                out.push(record_delivery_one(pool, d, j.as_ref()).await);
+            for (d, j, b) in &batch {
+                out.push(record_delivery_one(pool, d, j.as_ref(), b).await);
             }
             out
         }
@@ -75,15 +81,12 @@ async fn flush(pool: &PgPool, batch: Vec<Item>) -> Vec<Result<DeliveryOutcome>> 
 
 /// Records validated deliveries whose jobs have no dedupe or coalescing key, in one
 /// transaction; the outcomes in input order.
-pub(super) async fn insert_batch(
-    pool: &PgPool,
-    items: &[(&WebhookDelivery, Option<&NewJob>)],
-) -> Result<Vec<DeliveryOutcome>> {
+pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec<DeliveryOutcome>> {
     // The first copy of each key is the one to insert; later copies in the batch point at it.
     let key = |d: &WebhookDelivery| (d.hook_id.unwrap_or(0), d.delivery_id.clone());
     let mut first_of: HashMap<(i64, String), usize> = HashMap::with_capacity(items.len());
     let mut unique: Vec<usize> = Vec::with_capacity(items.len());
-    for (i, (d, _)) in items.iter().enumerate() {
+    for (i, (d, _, _)) in items.iter().enumerate() {
         first_of.entry(key(d)).or_insert_with(|| {
             unique.push(i);
             i
@@ -104,6 +107,7 @@ pub(super) async fn insert_batch(
     let mut target_id = Vec::with_capacity(n);
     let mut user_agent = Vec::with_capacity(n);
     let mut body: Vec<&[u8]> = Vec::with_capacity(n);
+    let mut body_codec = Vec::with_capacity(n);
     let mut received = Vec::with_capacity(n);
     let mut status = Vec::with_capacity(n);
     for &i in &unique {
@@ -120,7 +124,8 @@ pub(super) async fn insert_batch(
         target_type.push(d.target_type.as_deref());
         target_id.push(d.target_id);
         user_agent.push(d.user_agent.as_deref());
-        body.push(&d.body[..]);
+        body.push(&items[i].2.bytes[..]);
+        body_codec.push(items[i].2.codec);
         received.push(d.received_at);
     }
 
@@ -128,12 +133,12 @@ pub(super) async fn insert_batch(
     let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
-             status)
-         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st
+             status, body_codec)
+         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc
          FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
                      $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[],
-                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[], $14::TEXT[])
-             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, ord)
+                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[], $14::TEXT[], $15::SMALLINT[])
+             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc, ord)
          ORDER BY ord
          ON CONFLICT (hook_key, delivery_id) DO NOTHING
          RETURNING id, hook_key, delivery_id",
@@ -152,6 +157,7 @@ pub(super) async fn insert_batch(
     .bind(&body)
     .bind(&received)
     .bind(&status)
+    .bind(&body_codec)
     .fetch_all(&mut *tx)
     .await
     .db()?;
@@ -239,7 +245,7 @@ pub(super) async fn insert_batch(
     items
         .iter()
         .enumerate()
-        .map(|(i, (d, _))| {
+        .map(|(i, (d, _, _))| {
             let k = key(d);
             let first = first_of[&k];
             match new_ids.get(&k) {

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_body_lz4.sql"),
     include_str!("../../migrations/postgres/0003_jobs_autovacuum.sql"),
+    include_str!("../../migrations/postgres/0004_body_codec.sql"),
 ];
 
 /// The schema version this build writes.

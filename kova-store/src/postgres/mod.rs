@@ -13,6 +13,7 @@ pub(crate) mod migrate;
 mod records;
 mod rows;
 
+use crate::body;
 use crate::open::redact_url;
 use async_trait::async_trait;
 use batch::Batcher;
@@ -276,11 +277,24 @@ impl PostgresStore {
         for chunk in items.chunks(1000) {
             let plain = chunk.iter().all(|(_, j)| j.as_ref().is_none_or(keyless));
             if plain {
-                let refs: Vec<_> = chunk.iter().map(|(d, j)| (d, j.as_ref())).collect();
+                let bodies: Vec<_> = chunk.iter().map(|(d, _)| body::encode(&d.body)).collect();
+                let refs: Vec<batch::Row<'_>> = chunk
+                    .iter()
+                    .zip(&bodies)
+                    .map(|((d, j), b)| (d, j.as_ref(), b))
+                    .collect();
                 out.extend(batch::insert_batch(&self.pool, &refs).await?);
             } else {
                 for (d, j) in chunk {
-                    out.push(records::record_delivery_one(&self.pool, d, j.as_ref()).await?);
+                    out.push(
+                        records::record_delivery_one(
+                            &self.pool,
+                            d,
+                            j.as_ref(),
+                            &body::encode(&d.body),
+                        )
+                        .await?,
+                    );
                 }
             }
         }
@@ -402,7 +416,8 @@ impl Store for PostgresStore {
             if job.is_none_or(keyless) {
                 self.batcher.record(delivery.clone(), job.cloned()).await
             } else {
-                records::record_delivery_one(&self.pool, delivery, job).await
+                let stored = body::encode(&delivery.body);
+                records::record_delivery_one(&self.pool, delivery, job, &stored).await
             }
         })
         .await

@@ -3,6 +3,7 @@
 use super::error::PgResultExt;
 use super::jobs;
 use super::rows::{self, *};
+use crate::body::StoredBody;
 use crate::codec::*;
 use kova_core::*;
 use sqlx::postgres::PgRow;
@@ -167,15 +168,17 @@ pub(super) async fn list_snapshots(
     })
 }
 
-/// Records one delivery and its job in its own transaction: the path for jobs with dedupe or
-/// coalescing keys (they take advisory locks), and the fallback when a batch fails.
+/// Records one delivery (its body as `stored`) and its job in its own transaction: the path for
+/// jobs with dedupe or coalescing keys (they take advisory locks), and the fallback when a batch
+/// fails.
 pub(super) async fn record_delivery_one(
     pool: &PgPool,
     d: &WebhookDelivery,
     job: Option<&NewJob>,
+    stored: &StoredBody,
 ) -> Result<DeliveryOutcome> {
     let mut tx = pool.begin().await.db()?;
-    let out = record_delivery_in(&mut tx, d, job).await?;
+    let out = record_delivery_in(&mut tx, d, job, stored).await?;
     tx.commit().await.db()?;
     Ok(out)
 }
@@ -184,13 +187,14 @@ async fn record_delivery_in(
     conn: &mut PgConnection,
     d: &WebhookDelivery,
     job: Option<&NewJob>,
+    stored: &StoredBody,
 ) -> Result<DeliveryOutcome> {
     let hook_key = d.hook_id.unwrap_or(0);
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
              installation_id, sender, target_type, target_id, user_agent, body, received_at,
-             status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             status, body_codec)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
     )
     .bind(d.hook_id)
@@ -204,9 +208,10 @@ async fn record_delivery_in(
     .bind(&d.target_type)
     .bind(d.target_id)
     .bind(&d.user_agent)
-    .bind(&d.body[..])
+    .bind(&stored.bytes[..])
     .bind(d.received_at)
     .bind(kova_core::store::initial_status(job).as_str())
+    .bind(stored.codec)
     .fetch_optional(&mut *conn)
     .await
     .db()?;

@@ -66,7 +66,8 @@ pub(super) fn snapshot(row: &PgRow) -> Result<(i64, RepoSnapshot)> {
 }
 
 pub(super) const EVENT_COLS: &str = "id, hook_id, delivery_id, event, action, repo, \
-    installation_id, sender, target_type, target_id, user_agent, body, received_at, status";
+    installation_id, sender, target_type, target_id, user_agent, body, received_at, status, \
+    body_codec";
 
 pub(super) fn event(row: &PgRow) -> Result<WebhookEvent> {
     Ok(WebhookEvent {
@@ -82,7 +83,7 @@ pub(super) fn event(row: &PgRow) -> Result<WebhookEvent> {
             target_type: col(row, 8)?,
             target_id: col(row, 9)?,
             user_agent: col(row, 10)?,
-            body: bytes::Bytes::from(col::<Vec<u8>>(row, 11)?),
+            body: crate::body::decode(B, col::<i16>(row, 14)?.into(), col(row, 11)?)?,
             received_at: col(row, 12)?,
         },
         status: parse(B, "status", &text(row, 13)?)?,

@@ -1,7 +1,8 @@
 //! PostgreSQL beyond the conformance suite (each test skips with a notice without
 //! `KOVA_TEST_POSTGRES_URL`): query plans use indexes, newer schemas are refused, passwords
-//! stay out of errors, duplicates racing across pools, a bad delivery in a batch, and calls on a
-//! connection that stops answering.
+//! stay out of errors, bodies are compressed and rows from before that read back, duplicates
+//! racing across pools, a bad delivery in a batch, and calls on a connection that stops
+//! answering.
 
 use super::records::{event_filters, job_filters, list_sql, Val};
 use super::rows::{EVENT_COLS, JOB_COLS};
@@ -507,22 +508,118 @@ async fn grouped_completions_answer_each_caller_like_single_ones() {
 }
 
 #[tokio::test]
-async fn bodies_are_toasted_with_lz4() {
-    let Some(store) = fresh().await else { return };
-    let method: String = sqlx::query_scalar(
-        "SELECT attcompression::text FROM pg_attribute
+async fn bodies_are_compressed_by_kova_and_rows_from_before_read_back() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    // A schema as version 3 left it: bodies stored as received, no codec column.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let old_body = r#"{"zen":"Half measures are as bad as nothing at all.","pad":"#.to_string()
+        + &"\"x\"".repeat(3000)
+        + "}";
+    let setup = format!(
+        "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\";
+         CREATE TABLE schema_version (version BIGINT NOT NULL,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+         {}\n{}\n{}\n
+         INSERT INTO schema_version (version) VALUES (1), (2), (3);",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+        include_str!("../../migrations/postgres/0002_body_lz4.sql"),
+        include_str!("../../migrations/postgres/0003_jobs_autovacuum.sql"),
+    );
+    sqlx::raw_sql(&setup).execute(&mut conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO events (hook_key, delivery_id, event, body, received_at, status)
+         VALUES (0, 'old-1', 'ping', $1, now(), 'received')",
+    )
+    .bind(old_body.as_bytes())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let store = PostgresStore::connect(&url, PgOptions::default().with_schema(&schema))
+        .await
+        .unwrap();
+
+    // New bodies through each write path: a batch, a keyed job's own transaction, a bulk load;
+    // and one too small to be worth compressing.
+    let large = |tag: &str| {
+        bytes::Bytes::from(
+            format!(r#"{{"url":"https://api.github.com/repos/o/{tag}"}}"#).repeat(300),
+        )
+    };
+    let delivery = |id: &str, body: bytes::Bytes| {
+        WebhookDelivery::new(id.to_string(), "push", body, chrono::Utc::now())
+    };
+    let batched = delivery("batched", large("a"));
+    let keyed = delivery("keyed", large("b"));
+    let bulk = delivery("bulk", large("c"));
+    let small = delivery(
+        "small",
+        bytes::Bytes::from_static(br#"{"zen":"Keep it simple"}"#),
+    );
+    store.record_delivery(&batched, None).await.unwrap();
+    let job = NewJob::new("k").with_dedupe_key("keyed-body");
+    store.record_delivery(&keyed, Some(&job)).await.unwrap();
+    store
+        .record_deliveries(vec![(bulk.clone(), None), (small.clone(), None)])
+        .await
+        .unwrap();
+
+    let events = store
+        .list_events(&EventFilter::default(), &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 5);
+    for e in &events.items {
+        let want: &[u8] = match e.delivery.delivery_id.as_str() {
+            "old-1" => old_body.as_bytes(),
+            "batched" => &batched.body,
+            "keyed" => &keyed.body,
+            "bulk" => &bulk.body,
+            "small" => &small.body,
+            other => panic!("unexpected event {other}"),
+        };
+        assert!(
+            e.delivery.body == want,
+            "{} reads back byte for byte",
+            e.delivery.delivery_id
+        );
+        let one = store.get_event(e.id).await.unwrap().unwrap();
+        assert!(
+            one.delivery.body == want,
+            "{} by id",
+            e.delivery.delivery_id
+        );
+    }
+
+    let stored: Vec<(String, i16, i32)> = sqlx::query_as(
+        "SELECT delivery_id, body_codec, octet_length(body) FROM events ORDER BY delivery_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for (id, codec, len) in &stored {
+        match id.as_str() {
+            "old-1" | "small" => assert_eq!(*codec, 0, "{id} is stored as received"),
+            _ => {
+                assert_eq!(*codec, 1, "{id} is stored LZ4-compressed");
+                assert!(
+                    *len * 5 < large("a").len() as i32,
+                    "{id}: {len} bytes stored"
+                );
+            }
+        }
+    }
+    // PostgreSQL does not compress again what Kova sent (storage EXTERNAL).
+    let storage: String = sqlx::query_scalar(
+        "SELECT attstorage::text FROM pg_attribute
          WHERE attrelid = 'events'::regclass AND attname = 'body'",
     )
     .fetch_one(store.pool())
     .await
     .unwrap();
-    // A server built without LZ4 keeps the default (the migration says so in a notice).
-    let probe = "CREATE TEMP TABLE kova_lz4_probe (b BYTEA COMPRESSION lz4)";
-    if sqlx::raw_sql(probe).execute(store.pool()).await.is_ok() {
-        assert_eq!(method, "l", "events.body uses LZ4");
-    } else {
-        eprintln!("notice: this PostgreSQL has no LZ4; events.body keeps the default compression");
-    }
+    assert_eq!(storage, "e");
     drop_schema(&store).await;
 }
 

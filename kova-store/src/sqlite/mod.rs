@@ -21,7 +21,6 @@
 //! backup tools. Each database file the process opens keeps one extra descriptor open until
 //! the process exits (closing it would drop SQLite's locks on the file).
 
-mod body;
 mod checkpoint;
 mod error;
 mod jobs;
@@ -220,8 +219,10 @@ impl SqliteStore {
                 j.validate()?;
             }
         }
-        let bodies: Vec<body::StoredBody> =
-            items.iter().map(|(d, _)| body::encode(&d.body)).collect();
+        let bodies: Vec<crate::body::StoredBody> = items
+            .iter()
+            .map(|(d, _)| crate::body::encode(&d.body))
+            .collect();
         self.writer
             .write(move |c| {
                 items
@@ -455,7 +456,7 @@ impl Store for SqliteStore {
         }
         // Compressed before the write queues, so the group's commit, which every write in it
         // waits for, only writes.
-        let body = body::encode(&delivery.body);
+        let body = crate::body::encode(&delivery.body);
         let (d, j) = (delivery.clone(), job.cloned());
         self.writer
             .write(move |c| records::record_delivery(c, &d, &body, j.as_ref()))

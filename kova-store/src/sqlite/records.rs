@@ -117,7 +117,7 @@ pub(super) fn list_snapshots(
 pub(super) fn record_delivery(
     conn: &Connection,
     d: &WebhookDelivery,
-    body: &super::body::StoredBody,
+    body: &crate::body::StoredBody,
     job: Option<&NewJob>,
 ) -> Result<DeliveryOutcome> {
     let hook_key = d.hook_id.unwrap_or(0);

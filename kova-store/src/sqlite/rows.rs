@@ -77,7 +77,7 @@ pub(super) fn event(row: &Row<'_>) -> Result<WebhookEvent> {
             target_type: row.get(8).db()?,
             target_id: row.get(9).db()?,
             user_agent: row.get(10).db()?,
-            body: super::body::decode(row.get(14).db()?, row.get(11).db()?)?,
+            body: crate::body::decode(B, row.get(14).db()?, row.get(11).db()?)?,
             received_at: ts(row, 12, "received_at")?,
         },
         status: parse(B, "status", &row.get::<_, String>(13).db()?)?,
