@@ -3,8 +3,9 @@
 //! One transaction per delivery costs a round trip per statement and a WAL flush per commit.
 //! Concurrent deliveries whose job has no dedupe or coalescing key (the common webhook case)
 //! are instead queued to a collector task that takes everything waiting, writes the events
-//! with one multi-row `INSERT … ON CONFLICT DO NOTHING` and their jobs with another, commits
-//! once, and answers each caller after the commit. A few batches run at once, so while some
+//! (a multi-row `INSERT … ON CONFLICT DO NOTHING`) and their jobs (a second `INSERT` over the
+//! first one's `RETURNING` rows, in the same `WITH`) as one statement, so one round trip
+//! commits the batch, and answers each caller after the commit. A few batches run at once, so while some
 //! commit the next one fills up: the batch size adapts to the load.
 //!
 //! Idempotency is kept by the unique index on (hook_key, delivery_id): a duplicate of a row
@@ -129,19 +130,56 @@ pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec
         received.push(d.received_at);
     }
 
-    let mut tx = pool.begin().await.db()?;
-    let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
-        "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
-             installation_id, sender, target_type, target_id, user_agent, body, received_at,
-             status, body_codec)
-         SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc
-         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
-                     $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[],
-                     $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[], $14::TEXT[], $15::SMALLINT[])
-             WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc, ord)
-         ORDER BY ord
-         ON CONFLICT (hook_key, delivery_id) DO NOTHING
-         RETURNING id, hook_key, delivery_id",
+    // The jobs, keyed by their delivery: the statement joins them to the events it inserted.
+    let mut job_key = Vec::new();
+    let mut job_delivery = Vec::new();
+    let mut kind = Vec::new();
+    let mut payload = Vec::new();
+    let mut max_attempts = Vec::new();
+    let mut run_at = Vec::new();
+    let mut created = Vec::new();
+    for &i in &unique {
+        let (d, Some(j), _) = items[i] else { continue };
+        job_key.push(d.hook_id.unwrap_or(0));
+        job_delivery.push(d.delivery_id.as_str());
+        kind.push(j.kind.as_str());
+        payload.push(crate::codec::to_json(&j.payload)?);
+        max_attempts.push(i64::from(j.max_attempts));
+        run_at.push(j.run_at.unwrap_or(d.received_at));
+        created.push(d.received_at);
+    }
+
+    // One statement, so one round trip and PostgreSQL's implicit transaction, where BEGIN,
+    // two inserts and COMMIT took four, each a wake-up of both processes (on a busy machine,
+    // each a wait for a CPU). Jobs get their ids in their events' order.
+    let inserted: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+        "WITH new_events AS (
+             INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
+                 installation_id, sender, target_type, target_id, user_agent, body, received_at,
+                 status, body_codec)
+             SELECT h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+                         $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[],
+                         $11::TEXT[], $12::BYTEA[], $13::TIMESTAMPTZ[], $14::TEXT[],
+                         $15::SMALLINT[])
+                 WITH ORDINALITY AS t(h, hk, di, ev, ac, re, ins, se, tt, ti, ua, bo, ra, st, bc,
+                                      ord)
+             ORDER BY ord
+             ON CONFLICT (hook_key, delivery_id) DO NOTHING
+             RETURNING id, hook_key, delivery_id
+         ), new_jobs AS (
+             INSERT INTO jobs (kind, event_id, payload, attempts, max_attempts, run_at, status,
+                 created_at, updated_at)
+             SELECT j.k, e.id, j.p, 0, j.m, j.ra, 'queued', j.ca, j.ca
+             FROM new_events e
+             JOIN UNNEST($16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::BIGINT[],
+                         $21::TIMESTAMPTZ[], $22::TIMESTAMPTZ[]) AS j(hk, di, k, p, m, ra, ca)
+               ON j.hk = e.hook_key AND j.di = e.delivery_id
+             ORDER BY e.id
+             RETURNING id, event_id
+         )
+         SELECT e.id, e.hook_key, e.delivery_id, j.id
+         FROM new_events e LEFT JOIN new_jobs j ON j.event_id = e.id",
     )
     .bind(&hook_id)
     .bind(&hook_key)
@@ -158,15 +196,27 @@ pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec
     .bind(&received)
     .bind(&status)
     .bind(&body_codec)
-    .fetch_all(&mut *tx)
+    .bind(&job_key)
+    .bind(&job_delivery)
+    .bind(&kind)
+    .bind(&payload)
+    .bind(&max_attempts)
+    .bind(&run_at)
+    .bind(&created)
+    .fetch_all(pool)
     .await
     .db()?;
-    let new_ids: HashMap<(i64, String), i64> = inserted
-        .into_iter()
-        .map(|(id, hk, di)| ((hk, di), id))
-        .collect();
+    let mut new_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(inserted.len());
+    let mut job_of_event: HashMap<i64, i64> = HashMap::with_capacity(inserted.len());
+    for (id, hk, di, job) in inserted {
+        new_ids.insert((hk, di), id);
+        if let Some(job) = job {
+            job_of_event.insert(id, job);
+        }
+    }
 
-    // Keys that were not inserted exist already (committed by someone else).
+    // Keys that were not inserted exist already: committed by someone else (ON CONFLICT waited
+    // for them), so they are visible to the next statement.
     let missing: Vec<usize> = unique
         .iter()
         .copied()
@@ -186,7 +236,7 @@ pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec
         )
         .bind(&hk)
         .bind(&di)
-        .fetch_all(&mut *tx)
+        .fetch_all(pool)
         .await
         .db()?;
         old_ids = rows
@@ -194,53 +244,6 @@ pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec
             .map(|(id, hk, di)| ((hk, di), id))
             .collect();
     }
-
-    // Jobs of the newly inserted events, in one statement.
-    let mut job_rows: Vec<usize> = unique
-        .iter()
-        .copied()
-        .filter(|&i| items[i].1.is_some() && new_ids.contains_key(&key(items[i].0)))
-        .collect();
-    job_rows.sort_by_key(|&i| new_ids[&key(items[i].0)]);
-    let mut job_of_event: HashMap<i64, i64> = HashMap::with_capacity(job_rows.len());
-    if !job_rows.is_empty() {
-        let mut kind = Vec::with_capacity(job_rows.len());
-        let mut ev = Vec::with_capacity(job_rows.len());
-        let mut payload = Vec::with_capacity(job_rows.len());
-        let mut max_attempts = Vec::with_capacity(job_rows.len());
-        let mut run_at = Vec::with_capacity(job_rows.len());
-        let mut created = Vec::with_capacity(job_rows.len());
-        for &i in &job_rows {
-            let (d, j) = (items[i].0, items[i].1.expect("filtered"));
-            kind.push(j.kind.as_str());
-            ev.push(new_ids[&key(d)]);
-            payload.push(crate::codec::to_json(&j.payload)?);
-            max_attempts.push(i64::from(j.max_attempts));
-            run_at.push(j.run_at.unwrap_or(d.received_at));
-            created.push(d.received_at);
-        }
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "INSERT INTO jobs (kind, event_id, payload, attempts, max_attempts, run_at, status,
-                 created_at, updated_at)
-             SELECT k, ev, p, 0, m, ra, 'queued', ca, ca
-             FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[],
-                         $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[])
-                 WITH ORDINALITY AS t(k, ev, p, m, ra, ca, ord)
-             ORDER BY ord
-             RETURNING id, event_id",
-        )
-        .bind(&kind)
-        .bind(&ev)
-        .bind(&payload)
-        .bind(&max_attempts)
-        .bind(&run_at)
-        .bind(&created)
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        job_of_event = rows.into_iter().map(|(id, ev)| (ev, id)).collect();
-    }
-    tx.commit().await.db()?;
 
     items
         .iter()

@@ -9,6 +9,7 @@ use super::rows::{EVENT_COLS, JOB_COLS};
 use super::*;
 use futures::future::join_all;
 use rand::Rng;
+use std::collections::HashMap;
 
 fn url() -> Option<String> {
     let u = std::env::var("KOVA_TEST_POSTGRES_URL").ok();
@@ -425,6 +426,50 @@ async fn a_bad_delivery_does_not_fail_its_batch() {
         .await
         .unwrap();
     assert_eq!(n, 39);
+    drop_schema(&store).await;
+}
+
+#[tokio::test]
+async fn a_batch_gives_each_new_event_its_own_job_in_event_order() {
+    let Some(store) = fresh().await else { return };
+    let ds: Vec<WebhookDelivery> = (0..40)
+        .map(|i| {
+            WebhookDelivery::new(
+                format!("d-{i:02}"),
+                "push",
+                bytes::Bytes::from_static(b"{}"),
+                chrono::Utc::now(),
+            )
+        })
+        .collect();
+    let job = NewJob::new("k");
+    let out = join_all(ds.iter().map(|d| store.record_delivery(d, Some(&job)))).await;
+    let mut answered = HashMap::new();
+    for o in out {
+        match o.unwrap() {
+            DeliveryOutcome::Inserted {
+                event_id,
+                job: Some(EnqueueOutcome::Created(job)),
+            } => answered.insert(job.0, event_id.0),
+            other => panic!("expected a new event with a new job, got {other:?}"),
+        };
+    }
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT id, event_id FROM jobs ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 40);
+    for (job, event) in &rows {
+        assert_eq!(
+            answered.get(job),
+            Some(event),
+            "job {job} is its caller's event's"
+        );
+    }
+    assert!(
+        rows.windows(2).all(|w| w[0].1 < w[1].1),
+        "job ids follow event ids: {rows:?}"
+    );
     drop_schema(&store).await;
 }
 
