@@ -8,10 +8,10 @@ use super::rows::{self, col, JOB_COLS};
 use kova_core::*;
 use sqlx::{PgConnection, PgPool};
 
-/// Takes a transaction-scoped advisory lock on a dedupe/coalescing/artifact key, so two
-/// transactions deciding on the same key take turns (no duplicate work, no missed
-/// supersession). Lock order is fixed by the callers (dedupe before coalescing), so two
-/// transactions never wait for each other in a cycle.
+/// Takes a transaction-scoped advisory lock on a key (an artifact's idempotency key or
+/// version series), so two transactions deciding on the same key take turns. Callers lock in
+/// a fixed order, so two transactions never wait for each other in a cycle. The dedupe and
+/// coalescing keys of jobs are locked the same way, by `kova_enqueue_job` (see `routines`).
 pub(super) async fn lock_key(conn: &mut PgConnection, space: &str, key: &str) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("kova:{space}:{key}"))
@@ -21,62 +21,31 @@ pub(super) async fn lock_key(conn: &mut PgConnection, space: &str, key: &str) ->
     Ok(())
 }
 
-/// Dedupe, coalesce, insert; must run inside a transaction. The caller validated the job.
-pub(super) async fn enqueue(
-    conn: &mut PgConnection,
-    job: &NewJob,
-    event_id: Option<EventId>,
-    now: Timestamp,
-) -> Result<EnqueueOutcome> {
-    if let Some(key) = &job.dedupe_key {
-        lock_key(conn, "dedupe", key).await?;
+/// Dedupes, coalesces and inserts a job without an event, in one round trip (the
+/// `kova_enqueue_job` function). The caller validated the job.
+pub(super) async fn enqueue(pool: &PgPool, job: &NewJob, now: Timestamp) -> Result<EnqueueOutcome> {
+    let (deduplicated, id): (bool, i64) =
+        sqlx::query_as("SELECT * FROM kova_enqueue_job($1, NULL, $2, $3, $4, $5, $6, $7)")
+            .bind(&job.kind)
+            .bind(crate::codec::to_json(&job.payload)?)
+            .bind(&job.dedupe_key)
+            .bind(&job.coalesce_key)
+            .bind(i64::from(job.max_attempts))
+            .bind(job.run_at.unwrap_or(now))
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .db()?;
+    Ok(enqueue_outcome(deduplicated, id))
+}
+
+/// What `kova_enqueue_job` answered.
+pub(super) fn enqueue_outcome(deduplicated: bool, id: i64) -> EnqueueOutcome {
+    if deduplicated {
+        EnqueueOutcome::Deduplicated(JobId(id))
+    } else {
+        EnqueueOutcome::Created(JobId(id))
     }
-    if let Some(key) = &job.coalesce_key {
-        lock_key(conn, "coalesce", key).await?;
-    }
-    if let Some(key) = &job.dedupe_key {
-        let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'done')
-             ORDER BY id LIMIT 1",
-        )
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await
-        .db()?;
-        if let Some(id) = existing {
-            return Ok(EnqueueOutcome::Deduplicated(JobId(id)));
-        }
-    }
-    if let Some(key) = &job.coalesce_key {
-        sqlx::query(
-            "WITH s AS (
-                 UPDATE jobs SET status = 'superseded', updated_at = $2
-                 WHERE coalesce_key = $1 AND status = 'queued' RETURNING event_id)
-             UPDATE events SET status = 'ignored' WHERE id IN (SELECT event_id FROM s)",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .db()?;
-    }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, event_id, payload, dedupe_key, coalesce_key, attempts,
-             max_attempts, run_at, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, 'queued', $8, $8) RETURNING id",
-    )
-    .bind(&job.kind)
-    .bind(event_id.map(|e| e.0))
-    .bind(crate::codec::to_json(&job.payload)?)
-    .bind(&job.dedupe_key)
-    .bind(&job.coalesce_key)
-    .bind(i64::from(job.max_attempts))
-    .bind(job.run_at.unwrap_or(now))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .db()?;
-    Ok(EnqueueOutcome::Created(JobId(id)))
 }
 
 /// The claim, in one statement: jobs whose lease expired on their last attempt become dead

@@ -67,38 +67,6 @@ pub(super) async fn migrate(pool: &PgPool, schema: Option<&str>) -> Result<()> {
             .await
             .db()?;
     }
-    install_routines(&mut tx).await?;
+    super::routines::install(&mut tx).await?;
     tx.commit().await.db()
-}
-
-/// (Re)creates the SQL functions this build calls, when the database holds another version
-/// of them: their text lives in the code, so they always match the binary. The installed
-/// text is kept as the function's comment to tell.
-async fn install_routines(tx: &mut sqlx::PgConnection) -> Result<()> {
-    let sql = super::jobs::claim_function_sql();
-    let installed: Option<String> = sqlx::query_scalar(
-        "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p
-         WHERE p.proname = 'kova_claim_jobs' AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?
-    .flatten();
-    if installed.as_deref() == Some(sql.as_str()) {
-        return Ok(());
-    }
-    sqlx::raw_sql(&sql).execute(&mut *tx).await.map_err(|e| {
-        Error::backend("postgres", format!("cannot create the claim function: {e}"))
-    })?;
-    let comment = format!(
-        "COMMENT ON FUNCTION kova_claim_jobs(TIMESTAMPTZ, TIMESTAMPTZ, TEXT, BIGINT) IS {}",
-        quote_literal(&sql)
-    );
-    sqlx::raw_sql(&comment).execute(&mut *tx).await.db()?;
-    Ok(())
-}
-
-/// A SQL string literal (COMMENT takes no parameters).
-fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }

@@ -11,6 +11,7 @@ mod group;
 mod jobs;
 pub(crate) mod migrate;
 mod records;
+mod routines;
 mod rows;
 
 use crate::body;
@@ -451,10 +452,7 @@ impl Store for PostgresStore {
     async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<EnqueueOutcome> {
         self.bounded("enqueue", async {
             job.validate()?;
-            let mut tx = self.pool.begin().await.db()?;
-            let out = jobs::enqueue(&mut tx, job, None, now).await?;
-            tx.commit().await.db()?;
-            Ok(out)
+            jobs::enqueue(&self.pool, job, now).await
         })
         .await
     }

@@ -7,7 +7,7 @@ use crate::body::StoredBody;
 use crate::codec::*;
 use kova_core::*;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 /// A filter value for a dynamic list query.
 pub(super) enum Val {
@@ -168,79 +168,52 @@ pub(super) async fn list_snapshots(
     })
 }
 
-/// Records one delivery (its body as `stored`) and its job in its own transaction: the path for
-/// jobs with dedupe or coalescing keys (they take advisory locks), and the fallback when a batch
-/// fails.
+/// Records one delivery (its body as `stored`) and its job in one round trip (the
+/// `kova_record_delivery` function, PostgreSQL's implicit transaction): the path for jobs with
+/// dedupe or coalescing keys (they take advisory locks), and the fallback when a batch fails.
 pub(super) async fn record_delivery_one(
     pool: &PgPool,
     d: &WebhookDelivery,
     job: Option<&NewJob>,
     stored: &StoredBody,
 ) -> Result<DeliveryOutcome> {
-    let mut tx = pool.begin().await.db()?;
-    let out = record_delivery_in(&mut tx, d, job, stored).await?;
-    tx.commit().await.db()?;
-    Ok(out)
-}
-
-async fn record_delivery_in(
-    conn: &mut PgConnection,
-    d: &WebhookDelivery,
-    job: Option<&NewJob>,
-    stored: &StoredBody,
-) -> Result<DeliveryOutcome> {
-    let hook_key = d.hook_id.unwrap_or(0);
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO events (hook_id, hook_key, delivery_id, event, action, repo,
-             installation_id, sender, target_type, target_id, user_agent, body, received_at,
-             status, body_codec)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (hook_key, delivery_id) DO NOTHING RETURNING id",
-    )
-    .bind(d.hook_id)
-    .bind(hook_key)
-    .bind(&d.delivery_id)
-    .bind(&d.event)
-    .bind(&d.action)
-    .bind(d.repo.as_ref().map(|r| r.full_name()))
-    .bind(d.installation_id)
-    .bind(&d.sender)
-    .bind(&d.target_type)
-    .bind(d.target_id)
-    .bind(&d.user_agent)
-    .bind(&stored.bytes[..])
-    .bind(d.received_at)
-    .bind(kova_core::store::initial_status(job).as_str())
-    .bind(stored.codec)
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?;
-    let Some(event_id) = inserted else {
-        // Another transaction recorded it (and committed: ON CONFLICT waited for it).
-        let existing: i64 =
-            sqlx::query_scalar("SELECT id FROM events WHERE hook_key = $1 AND delivery_id = $2")
-                .bind(hook_key)
-                .bind(&d.delivery_id)
-                .fetch_one(&mut *conn)
-                .await
-                .db()?;
-        return Ok(DeliveryOutcome::Duplicate {
-            event_id: EventId(existing),
-        });
-    };
+    let payload = job.map(|j| crate::codec::to_json(&j.payload)).transpose()?;
+    let (event_id, duplicate, deduplicated, job_id): (i64, bool, Option<bool>, Option<i64>) =
+        sqlx::query_as(
+            "SELECT * FROM kova_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                 $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(d.hook_id)
+        .bind(&d.delivery_id)
+        .bind(&d.event)
+        .bind(&d.action)
+        .bind(d.repo.as_ref().map(|r| r.full_name()))
+        .bind(d.installation_id)
+        .bind(&d.sender)
+        .bind(&d.target_type)
+        .bind(d.target_id)
+        .bind(&d.user_agent)
+        .bind(&stored.bytes[..])
+        .bind(stored.codec)
+        .bind(d.received_at)
+        .bind(kova_core::store::initial_status(job).as_str())
+        .bind(job.map(|j| j.kind.as_str()))
+        .bind(payload)
+        .bind(job.and_then(|j| j.dedupe_key.as_deref()))
+        .bind(job.and_then(|j| j.coalesce_key.as_deref()))
+        .bind(job.map(|j| i64::from(j.max_attempts)))
+        .bind(job.and_then(|j| j.run_at))
+        .fetch_one(pool)
+        .await
+        .db()?;
     let event_id = EventId(event_id);
-    let job = match job {
-        Some(j) => Some(jobs::enqueue(conn, j, Some(event_id), d.received_at).await?),
-        None => None,
-    };
-    if let Some(EnqueueOutcome::Deduplicated(_)) = job {
-        // The work is done or under way already: this event needs nothing more.
-        sqlx::query("UPDATE events SET status = 'ignored' WHERE id = $1")
-            .bind(event_id.0)
-            .execute(&mut *conn)
-            .await
-            .db()?;
+    if duplicate {
+        return Ok(DeliveryOutcome::Duplicate { event_id });
     }
+    let job = match (deduplicated, job_id) {
+        (Some(deduplicated), Some(id)) => Some(jobs::enqueue_outcome(deduplicated, id)),
+        _ => None,
+    };
     Ok(DeliveryOutcome::Inserted { event_id, job })
 }
 
