@@ -38,8 +38,10 @@ pub struct PgOptions {
     pub schema: Option<String>,
     /// How long an operation waits for a free connection. Default: 10 s.
     pub acquire_timeout: Duration,
-    /// Delivery batches (and job-completion groups) committing at once (group commit).
-    /// Default: 4.
+    /// Delivery batches (and job-completion groups) committing at once (group commit). Fewer,
+    /// larger batches cost the database less per delivery: on a 2-core machine shared with the
+    /// server and its clients, 2 recorded 1.05–1.10× the deliveries of 4 (and 1 about as many
+    /// as 2). Default: 2.
     pub batches_in_flight: usize,
     /// How long PostgreSQL lets one of Kova's connections sit idle inside a transaction before
     /// it ends the session (`idle_in_transaction_session_timeout`). Kova's transactions never
@@ -65,7 +67,7 @@ impl Default for PgOptions {
             max_connections: 16,
             schema: None,
             acquire_timeout: Duration::from_secs(10),
-            batches_in_flight: 4,
+            batches_in_flight: 2,
             idle_in_transaction_timeout: Duration::from_secs(60),
             operation_timeout: Duration::from_secs(30),
         }
