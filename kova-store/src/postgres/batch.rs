@@ -5,8 +5,8 @@
 //! are instead queued to a collector task that takes everything waiting, writes the events
 //! (a multi-row `INSERT … ON CONFLICT DO NOTHING`) and their jobs (a second `INSERT` over the
 //! first one's `RETURNING` rows, in the same `WITH`) as one statement, so one round trip
-//! commits the batch, and answers each caller after the commit. A few batches run at once, so while some
-//! commit the next one fills up: the batch size adapts to the load.
+//! commits the batch, and answers each caller after the commit. A few batches run at once, so
+//! while some commit the next one fills up: the batch size adapts to the load.
 //!
 //! Idempotency is kept by the unique index on (hook_key, delivery_id): a duplicate of a row
 //! committed before (by any process) is not inserted and reported `Duplicate` with the existing
@@ -81,7 +81,7 @@ async fn flush(pool: &PgPool, batch: Vec<Item>) -> Vec<Result<DeliveryOutcome>> 
 }
 
 /// Records validated deliveries whose jobs have no dedupe or coalescing key, in one
-/// transaction; the outcomes in input order.
+/// statement (so one transaction); the outcomes in input order.
 pub(super) async fn insert_batch(pool: &PgPool, items: &[Row<'_>]) -> Result<Vec<DeliveryOutcome>> {
     // The first copy of each key is the one to insert; later copies in the batch point at it.
     let key = |d: &WebhookDelivery| (d.hook_id.unwrap_or(0), d.delivery_id.clone());
