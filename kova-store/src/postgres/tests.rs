@@ -400,84 +400,95 @@ async fn keyed_jobs_racing_across_processes_take_turns_on_their_keys() {
     let opts = PgOptions::default().with_schema(&schema);
     let a = PostgresStore::connect(&url, opts.clone()).await.unwrap();
     let b = PostgresStore::connect(&url, opts).await.unwrap();
-    let deliveries: Vec<WebhookDelivery> = (0..64)
-        .map(|i| {
-            WebhookDelivery::new(
-                format!("keyed-{i}"),
-                "pull_request",
-                bytes::Bytes::from_static(b"{}"),
-                chrono::Utc::now(),
-            )
-        })
-        .collect();
-    // Even deliveries share a dedupe key: one job, the rest deduplicated onto it. Odd ones
-    // share a coalescing key: each new job supersedes the queued one, so one stays queued.
-    let dedupe = NewJob::new("review").with_dedupe_key("octo/app#1@aaa");
-    let coalesce = NewJob::new("review").with_coalesce_key("octo/app#2");
-    let job_of = |i: usize| if i % 2 == 0 { &dedupe } else { &coalesce };
-    // The calls must decide at the same moment, not one by one as the pools open connections:
-    // a direct connection locks the events table, every call's insert queues behind the lock
-    // (16 connections a pool), then the lock goes and they all reach their keys at once.
     let direct = PgPool::connect(&url).await.unwrap();
-    let mut lock = direct.begin().await.unwrap();
-    sqlx::query(&format!("LOCK TABLE \"{schema}\".events IN EXCLUSIVE MODE"))
-        .execute(&mut *lock)
+    // A few rounds, each on its own keys: a missing lock shows in most rounds, not all.
+    for round in 0..3 {
+        let deliveries: Vec<WebhookDelivery> = (0..64)
+            .map(|i| {
+                WebhookDelivery::new(
+                    format!("keyed-{round}-{i}"),
+                    "pull_request",
+                    bytes::Bytes::from_static(b"{}"),
+                    chrono::Utc::now(),
+                )
+            })
+            .collect();
+        // Even deliveries share a dedupe key: one job, the rest deduplicated onto it. Odd ones
+        // share a coalescing key: each new job supersedes the queued one, so one stays queued.
+        let dedupe = NewJob::new("review").with_dedupe_key(format!("octo/app#1@{round}"));
+        let coalesce_key = format!("octo/app#2-{round}");
+        let coalesce = NewJob::new("review").with_coalesce_key(&coalesce_key);
+        let job_of = |i: usize| if i % 2 == 0 { &dedupe } else { &coalesce };
+        // The calls must decide at the same moment, not one by one as the pools open
+        // connections: a direct connection locks the events table, every call's insert queues
+        // behind the lock (16 connections a pool), then the lock goes and they all reach their
+        // keys at once.
+        let mut lock = direct.begin().await.unwrap();
+        sqlx::query(&format!("LOCK TABLE \"{schema}\".events IN EXCLUSIVE MODE"))
+            .execute(&mut *lock)
+            .await
+            .unwrap();
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            lock.commit().await.unwrap();
+        };
+        let (ra, rb, ()) = futures::join!(
+            join_all((0..32).map(|i| a.record_delivery(&deliveries[i], Some(job_of(i))))),
+            join_all((32..64).map(|i| b.record_delivery(&deliveries[i], Some(job_of(i))))),
+            release,
+        );
+        let outcomes: Vec<DeliveryOutcome> = ra.into_iter().chain(rb).map(|o| o.unwrap()).collect();
+
+        let created: Vec<JobId> = outcomes
+            .iter()
+            .step_by(2)
+            .filter_map(|o| match o {
+                DeliveryOutcome::Inserted {
+                    job: Some(EnqueueOutcome::Created(j)),
+                    ..
+                } => Some(*j),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            created.len(),
+            1,
+            "round {round}: one job for the dedupe key: {outcomes:?}"
+        );
+        for o in outcomes.iter().step_by(2) {
+            match o {
+                DeliveryOutcome::Inserted {
+                    job: Some(EnqueueOutcome::Deduplicated(j)),
+                    ..
+                } => assert_eq!(*j, created[0]),
+                DeliveryOutcome::Inserted {
+                    job: Some(EnqueueOutcome::Created(_)),
+                    ..
+                } => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        let (ignored, queued, superseded): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM events WHERE status = 'ignored' AND delivery_id LIKE $1),
+                    (SELECT COUNT(*) FROM jobs WHERE coalesce_key = $2 AND status = 'queued'),
+                    (SELECT COUNT(*) FROM jobs WHERE coalesce_key = $2 AND status = 'superseded')",
+        )
+        .bind(format!("keyed-{round}-%"))
+        .bind(&coalesce_key)
+        .fetch_one(a.pool())
         .await
         .unwrap();
-    let release = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        lock.commit().await.unwrap();
-    };
-    let (ra, rb, ()) = futures::join!(
-        join_all((0..32).map(|i| a.record_delivery(&deliveries[i], Some(job_of(i))))),
-        join_all((32..64).map(|i| b.record_delivery(&deliveries[i], Some(job_of(i))))),
-        release,
-    );
-    let outcomes: Vec<DeliveryOutcome> = ra.into_iter().chain(rb).map(|o| o.unwrap()).collect();
-
-    let created: Vec<JobId> = outcomes
-        .iter()
-        .step_by(2)
-        .filter_map(|o| match o {
-            DeliveryOutcome::Inserted {
-                job: Some(EnqueueOutcome::Created(j)),
-                ..
-            } => Some(*j),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(created.len(), 1, "one job for the dedupe key: {outcomes:?}");
-    for o in outcomes.iter().step_by(2) {
-        match o {
-            DeliveryOutcome::Inserted {
-                job: Some(EnqueueOutcome::Deduplicated(j)),
-                ..
-            } => assert_eq!(*j, created[0]),
-            DeliveryOutcome::Inserted {
-                job: Some(EnqueueOutcome::Created(_)),
-                ..
-            } => {}
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            (queued, superseded),
+            (1, 31),
+            "round {round}: one coalesced job stays queued"
+        );
+        assert_eq!(
+            ignored,
+            31 + 31,
+            "round {round}: deduplicated and superseded events are ignored"
+        );
     }
-    let (ignored, queued, superseded): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM events WHERE status = 'ignored'),
-                (SELECT COUNT(*) FROM jobs WHERE coalesce_key IS NOT NULL AND status = 'queued'),
-                (SELECT COUNT(*) FROM jobs WHERE status = 'superseded')",
-    )
-    .fetch_one(a.pool())
-    .await
-    .unwrap();
-    assert_eq!(
-        (queued, superseded),
-        (1, 31),
-        "one coalesced job stays queued"
-    );
-    assert_eq!(
-        ignored,
-        31 + 31,
-        "deduplicated and superseded events are ignored"
-    );
     drop_schema(&a).await;
 }
 
