@@ -18,7 +18,7 @@
 use super::error::PgResultExt;
 use super::group::Group;
 use super::records::record_delivery_one;
-use crate::body::{self, StoredBody};
+use crate::body::StoredBody;
 use kova_core::*;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -52,14 +52,14 @@ impl Batcher {
         Batcher { group }
     }
 
-    /// Records a delivery (validated, with a key-less job or none) in the next batch. Its body
-    /// is compressed here, on the caller's task, so the batch's writer only sends bytes.
+    /// Records a delivery (validated, with a key-less job or none, its body as `stored`) in
+    /// the next batch.
     pub(super) async fn record(
         &self,
         delivery: WebhookDelivery,
         job: Option<NewJob>,
+        stored: StoredBody,
     ) -> Result<DeliveryOutcome> {
-        let stored = body::encode(&delivery.body);
         self.group.submit((delivery, job, stored)).await
     }
 }

@@ -33,6 +33,7 @@ mod sched;
 mod sql;
 mod writer;
 
+use crate::body;
 use async_trait::async_trait;
 use error::SqlResultExt;
 use kova_core::*;
@@ -219,10 +220,7 @@ impl SqliteStore {
                 j.validate()?;
             }
         }
-        let bodies: Vec<crate::body::StoredBody> = items
-            .iter()
-            .map(|(d, _)| crate::body::encode(&d.body))
-            .collect();
+        let bodies: Vec<_> = items.iter().map(|(d, _)| body::encode(&d.body)).collect();
         self.writer
             .write(move |c| {
                 items
@@ -456,7 +454,7 @@ impl Store for SqliteStore {
         }
         // Compressed before the write queues, so the group's commit, which every write in it
         // waits for, only writes.
-        let body = crate::body::encode(&delivery.body);
+        let body = body::encode(&delivery.body);
         let (d, j) = (delivery.clone(), job.cloned());
         self.writer
             .write(move |c| records::record_delivery(c, &d, &body, j.as_ref()))
