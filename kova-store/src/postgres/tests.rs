@@ -8,6 +8,7 @@ use super::records::{event_filters, job_filters, list_sql, Val};
 use super::rows::{EVENT_COLS, JOB_COLS};
 use super::*;
 use futures::future::join_all;
+use kova_core::testing::conformance::delivery;
 use rand::Rng;
 use std::collections::HashMap;
 
@@ -336,7 +337,7 @@ async fn a_transaction_left_idle_is_ended_by_the_server_and_the_store_goes_on() 
     );
     drop(tx);
     // The pool replaces the ended connection; the store keeps working.
-    let delivery = kova_core::testing::conformance::delivery("idle-1");
+    let delivery = delivery("idle-1");
     let out = store.record_delivery(&delivery, None).await.unwrap();
     assert!(matches!(out, DeliveryOutcome::Inserted { .. }));
     drop_schema(&store).await;
@@ -404,14 +405,7 @@ async fn keyed_jobs_racing_across_processes_take_turns_on_their_keys() {
     // A few rounds, each on its own keys: a missing lock shows in most rounds, not all.
     for round in 0..3 {
         let deliveries: Vec<WebhookDelivery> = (0..64)
-            .map(|i| {
-                WebhookDelivery::new(
-                    format!("keyed-{round}-{i}"),
-                    "pull_request",
-                    bytes::Bytes::from_static(b"{}"),
-                    chrono::Utc::now(),
-                )
-            })
+            .map(|i| delivery(&format!("keyed-{round}-{i}")))
             .collect();
         // Even deliveries share a dedupe key: one job, the rest deduplicated onto it. Odd ones
         // share a coalescing key: each new job supersedes the queued one, so one stays queued.
@@ -531,16 +525,7 @@ async fn a_bad_delivery_does_not_fail_its_batch() {
 #[tokio::test]
 async fn a_batch_gives_each_new_event_its_own_job_in_event_order() {
     let Some(store) = fresh().await else { return };
-    let ds: Vec<WebhookDelivery> = (0..40)
-        .map(|i| {
-            WebhookDelivery::new(
-                format!("d-{i:02}"),
-                "push",
-                bytes::Bytes::from_static(b"{}"),
-                chrono::Utc::now(),
-            )
-        })
-        .collect();
+    let ds: Vec<WebhookDelivery> = (0..40).map(|i| delivery(&format!("d-{i:02}"))).collect();
     let job = NewJob::new("k");
     let out = join_all(ds.iter().map(|d| store.record_delivery(d, Some(&job)))).await;
     let mut answered = HashMap::new();
@@ -692,13 +677,14 @@ async fn bodies_are_compressed_by_kova_and_rows_from_before_read_back() {
             format!(r#"{{"url":"https://api.github.com/repos/o/{tag}"}}"#).repeat(300),
         )
     };
-    let delivery = |id: &str, body: bytes::Bytes| {
-        WebhookDelivery::new(id.to_string(), "push", body, chrono::Utc::now())
+    let with_body = |id: &str, body: bytes::Bytes| WebhookDelivery {
+        body,
+        ..delivery(id)
     };
-    let batched = delivery("batched", large("a"));
-    let keyed = delivery("keyed", large("b"));
-    let bulk = delivery("bulk", large("c"));
-    let small = delivery(
+    let batched = with_body("batched", large("a"));
+    let keyed = with_body("keyed", large("b"));
+    let bulk = with_body("bulk", large("c"));
+    let small = with_body(
         "small",
         bytes::Bytes::from_static(br#"{"zen":"Keep it simple"}"#),
     );
@@ -902,7 +888,6 @@ async fn calls_on_a_half_open_connection_fail_in_time_and_the_store_recovers() {
     )
     .await
     .unwrap();
-    let delivery = kova_core::testing::conformance::delivery;
     store
         .record_delivery(&delivery("warm"), None)
         .await
