@@ -31,6 +31,8 @@ mod records;
 mod rows;
 mod sched;
 mod sql;
+#[allow(unsafe_code)] // FFI: a VFS is C callbacks over raw file objects.
+mod wal_vfs;
 mod writer;
 
 use crate::body;
@@ -166,8 +168,7 @@ impl SqliteStore {
         let shown2 = shown.clone();
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || {
-            let conn = Connection::open(&p).db()?;
-            prepare_writer(conn, &opts, &shown2, true)
+            prepare_writer(open_writer(&p)?, &opts, &shown2, true)
         })
         .await
         .map_err(|e| Error::Internal(format!("opening sqlite did not finish: {e}")))?
@@ -310,6 +311,17 @@ fn opening(shown: &str, e: Error) -> Error {
             source,
         },
         other => other,
+    }
+}
+
+/// The write connection of a file, through the VFS that writes a commit's WAL frames together
+/// (see `wal_vfs`) wherever SQLite has its unix VFS.
+fn open_writer(path: &Path) -> Result<Connection> {
+    match wal_vfs::name() {
+        Some(vfs) => {
+            Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), vfs).db()
+        }
+        None => Connection::open(path).db(),
     }
 }
 
