@@ -15,7 +15,7 @@
 //!   among every write of the group).
 //!
 //! # Files
-//! Beside the database file `kova.db` live `kova.db-wal` (kept up to about 70 MB under a
+//! Beside the database file `kova.db` live `kova.db-wal` (kept up to about 270 MB under a
 //! sustained write load: it is reused rather than shrunk, see the `checkpoint` module) and
 //! `kova.db-shm`. Copy the database only after [`SqliteStore::checkpoint`], or with SQLite's
 //! backup tools. Each database file the process opens keeps one extra descriptor open until
