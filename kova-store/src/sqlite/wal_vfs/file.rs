@@ -66,7 +66,8 @@ pub(super) unsafe extern "C" fn open(
     if !has_methods((*inner).pMethods, main) {
         // Not the unix VFS's posix file (the only inner VFS registered): refuse rather than
         // offer SQLite methods the inner file cannot back.
-        if let Some(close) = (*(*inner).pMethods).xClose {
+        let methods = (*inner).pMethods;
+        if let Some(close) = methods.as_ref().and_then(|m| m.xClose) {
             close(inner);
         }
         return ffi::SQLITE_CANTOPEN;
