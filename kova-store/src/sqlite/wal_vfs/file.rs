@@ -144,6 +144,19 @@ macro_rules! inner_call {
     }};
 }
 
+/// Defines methods that first settle the file (`$settle`: write what is held back, returning
+/// its error if that fails), then call the inner file's method of the same name.
+macro_rules! settled_methods {
+    ($settle:ident: $($name:ident => $method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
+            match $settle(file) {
+                OK => inner_call!(file, $method $(, $arg)*),
+                rc => rc,
+            }
+        }
+    )*};
+}
+
 /// Writes a WAL file's pending bytes to the inner file.
 unsafe fn flush(wal: *mut ShimFile) -> c_int {
     let coalescer = (*wal).coalescer;
@@ -209,7 +222,7 @@ unsafe fn wal_settle(file: *mut ffi::sqlite3_file) -> c_int {
 unsafe extern "C" fn wal_close(file: *mut ffi::sqlite3_file) -> c_int {
     let wal = shim(file);
     // Pending bytes can only be frames of a transaction that did not commit; written anyway,
-    // as SQLite alone would have, but a failure to does not keep the file open.
+    // as SQLite alone would have, but failing to write them does not keep the file open.
     let _ = flush(wal);
     if !(*wal).coalescer.is_null() {
         drop(Box::from_raw((*wal).coalescer));
@@ -220,18 +233,6 @@ unsafe extern "C" fn wal_close(file: *mut ffi::sqlite3_file) -> c_int {
         (*wal).peer = ptr::null_mut();
     }
     inner_call!(file, xClose)
-}
-
-unsafe extern "C" fn wal_read(
-    file: *mut ffi::sqlite3_file,
-    buf: *mut c_void,
-    amount: c_int,
-    offset: i64,
-) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xRead, buf, amount, offset),
-        rc => rc,
-    }
 }
 
 unsafe extern "C" fn wal_write(
@@ -251,50 +252,14 @@ unsafe extern "C" fn wal_write(
     (*coalescer).write(data, offset, &mut sink(wal))
 }
 
-unsafe extern "C" fn wal_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xTruncate, size),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn wal_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xSync, flags),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn wal_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xFileSize, size),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn wal_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xLock, level),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn wal_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xUnlock, level),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn wal_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    match wal_settle(file) {
-        OK => inner_call!(file, xFileControl, op, arg),
-        rc => rc,
-    }
+settled_methods! { wal_settle:
+    wal_read => xRead(buf: *mut c_void, amount: c_int, offset: i64);
+    wal_truncate => xTruncate(size: i64);
+    wal_sync => xSync(flags: c_int);
+    wal_file_size => xFileSize(size: *mut i64);
+    wal_lock => xLock(level: c_int);
+    wal_unlock => xUnlock(level: c_int);
+    wal_file_control => xFileControl(op: c_int, arg: *mut c_void);
 }
 
 // Questions about the file, not its contents: nothing to write first.
@@ -363,87 +328,19 @@ unsafe extern "C" fn db_close(file: *mut ffi::sqlite3_file) -> c_int {
     inner_call!(file, xClose)
 }
 
-unsafe extern "C" fn db_read(
-    file: *mut ffi::sqlite3_file,
-    buf: *mut c_void,
-    amount: c_int,
-    offset: i64,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xRead, buf, amount, offset),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_write(
-    file: *mut ffi::sqlite3_file,
-    buf: *const c_void,
-    amount: c_int,
-    offset: i64,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xWrite, buf, amount, offset),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xTruncate, size),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xSync, flags),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xFileSize, size),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xLock, level),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xUnlock, level),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xFileControl, op, arg),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_shm_map(
-    file: *mut ffi::sqlite3_file,
-    region: c_int,
-    size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xShmMap, region, size, extend, out),
-        rc => rc,
-    }
+settled_methods! { db_settle:
+    db_read => xRead(buf: *mut c_void, amount: c_int, offset: i64);
+    db_write => xWrite(buf: *const c_void, amount: c_int, offset: i64);
+    db_truncate => xTruncate(size: i64);
+    db_sync => xSync(flags: c_int);
+    db_file_size => xFileSize(size: *mut i64);
+    db_lock => xLock(level: c_int);
+    db_unlock => xUnlock(level: c_int);
+    db_file_control => xFileControl(op: c_int, arg: *mut c_void);
+    db_shm_map => xShmMap(region: c_int, size: c_int, extend: c_int, out: *mut *mut c_void);
+    db_shm_unmap => xShmUnmap(delete: c_int);
+    db_fetch => xFetch(offset: i64, amount: c_int, out: *mut *mut c_void);
+    db_unfetch => xUnfetch(offset: i64, page: *mut c_void);
 }
 
 /// The shared-memory slot of the WAL write lock (`WAL_WRITE_LOCK` in SQLite).
@@ -481,34 +378,4 @@ unsafe extern "C" fn db_shm_barrier(file: *mut ffi::sqlite3_file) {
     // for the next call to write or report.
     let _ = db_settle(file);
     inner_call!(file, xShmBarrier)
-}
-
-unsafe extern "C" fn db_shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xShmUnmap, delete),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_fetch(
-    file: *mut ffi::sqlite3_file,
-    offset: i64,
-    amount: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xFetch, offset, amount, out),
-        rc => rc,
-    }
-}
-
-unsafe extern "C" fn db_unfetch(
-    file: *mut ffi::sqlite3_file,
-    offset: i64,
-    page: *mut c_void,
-) -> c_int {
-    match db_settle(file) {
-        OK => inner_call!(file, xUnfetch, offset, page),
-        rc => rc,
-    }
 }
