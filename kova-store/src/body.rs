@@ -49,12 +49,12 @@ pub(crate) fn encode(body: &bytes::Bytes) -> StoredBody {
 }
 
 /// The body as received, from the stored columns; errors name `backend`.
-pub(crate) fn decode(backend: &'static str, codec: i64, stored: Vec<u8>) -> Result<bytes::Bytes> {
+pub(crate) fn decode(backend: &'static str, codec: i16, stored: Vec<u8>) -> Result<bytes::Bytes> {
     let damaged =
         |why: &str| Error::backend(backend, format!("a stored webhook body is damaged: {why}"));
     match codec {
-        c if c == i64::from(RAW) => Ok(stored.into()),
-        c if c == i64::from(LZ4) => {
+        RAW => Ok(stored.into()),
+        LZ4 => {
             let claimed = stored
                 .get(..4)
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(stored.codec, LZ4);
         assert!(stored.bytes.len() * 3 < body.len());
         assert_eq!(
-            decode("test", stored.codec.into(), stored.bytes.to_vec()).unwrap(),
+            decode("test", stored.codec, stored.bytes.to_vec()).unwrap(),
             body
         );
     }
@@ -104,10 +104,7 @@ mod tests {
         let noise = bytes::Bytes::from(noise);
         let stored = encode(&noise);
         assert_eq!(stored.codec, RAW);
-        assert_eq!(
-            decode("test", RAW.into(), stored.bytes.to_vec()).unwrap(),
-            noise
-        );
+        assert_eq!(decode("test", RAW, stored.bytes.to_vec()).unwrap(), noise);
     }
 
     #[test]
@@ -118,7 +115,7 @@ mod tests {
             vec![0xff, 0xff, 0xff, 0x7f, 1, 2, 3],
             vec![16, 0, 0, 0, 0xf0],
         ] {
-            let e = decode("test", LZ4.into(), bad).unwrap_err();
+            let e = decode("test", LZ4, bad).unwrap_err();
             assert!(e.to_string().contains("damaged"), "{e}");
         }
         assert!(decode("test", 7, vec![])

@@ -83,7 +83,7 @@ pub(super) fn event(row: &PgRow) -> Result<WebhookEvent> {
             target_type: col(row, 8)?,
             target_id: col(row, 9)?,
             user_agent: col(row, 10)?,
-            body: crate::body::decode(B, col::<i16>(row, 14)?.into(), col(row, 11)?)?,
+            body: crate::body::decode(B, col(row, 14)?, col(row, 11)?)?,
             received_at: col(row, 12)?,
         },
         status: parse(B, "status", &text(row, 13)?)?,
