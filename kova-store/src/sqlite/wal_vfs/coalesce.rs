@@ -107,7 +107,8 @@ impl Coalescer {
         self.pending.clear();
     }
 
-    pub(super) fn has_pending(&self) -> bool {
+    #[cfg(test)]
+    fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }
 

@@ -160,10 +160,26 @@ macro_rules! settled_methods {
 /// Writes a WAL file's pending bytes to the inner file.
 unsafe fn flush(wal: *mut ShimFile) -> c_int {
     let coalescer = (*wal).coalescer;
-    if coalescer.is_null() || !(*coalescer).has_pending() {
+    if coalescer.is_null() {
         return OK;
     }
     (*coalescer).flush(&mut sink(wal))
+}
+
+/// Ends a WAL file's link to its database file, when either closes: what it holds back is
+/// written (pending bytes can only be frames of a transaction that did not commit; written, as
+/// SQLite alone would have, but failing to write them keeps neither file open), and it holds
+/// nothing back any more, since nothing would flush it.
+unsafe fn detach(wal: *mut ShimFile) {
+    let _ = flush(wal);
+    if !(*wal).coalescer.is_null() {
+        drop(Box::from_raw((*wal).coalescer));
+        (*wal).coalescer = ptr::null_mut();
+    }
+    if !(*wal).peer.is_null() {
+        (*(*wal).peer).peer = ptr::null_mut();
+        (*wal).peer = ptr::null_mut();
+    }
 }
 
 /// The inner write of a WAL file, for the coalescer.
@@ -220,18 +236,7 @@ unsafe fn wal_settle(file: *mut ffi::sqlite3_file) -> c_int {
 }
 
 unsafe extern "C" fn wal_close(file: *mut ffi::sqlite3_file) -> c_int {
-    let wal = shim(file);
-    // Pending bytes can only be frames of a transaction that did not commit; written anyway,
-    // as SQLite alone would have, but failing to write them does not keep the file open.
-    let _ = flush(wal);
-    if !(*wal).coalescer.is_null() {
-        drop(Box::from_raw((*wal).coalescer));
-        (*wal).coalescer = ptr::null_mut();
-    }
-    if !(*wal).peer.is_null() {
-        (*(*wal).peer).peer = ptr::null_mut();
-        (*wal).peer = ptr::null_mut();
-    }
+    detach(shim(file));
     inner_call!(file, xClose)
 }
 
@@ -311,19 +316,11 @@ unsafe fn db_settle(file: *mut ffi::sqlite3_file) -> c_int {
 }
 
 unsafe extern "C" fn db_close(file: *mut ffi::sqlite3_file) -> c_int {
-    let _ = db_settle(file);
     let db = shim(file);
     lock_databases().retain(|&(_, f)| f != db as usize);
-    let wal = (*db).peer;
-    if !wal.is_null() {
-        // SQLite closes the WAL file first; should it not, the WAL file stops holding writes back,
-        // since nothing would flush them any more.
-        if !(*wal).coalescer.is_null() {
-            drop(Box::from_raw((*wal).coalescer));
-            (*wal).coalescer = ptr::null_mut();
-        }
-        (*wal).peer = ptr::null_mut();
-        (*db).peer = ptr::null_mut();
+    // SQLite closes the WAL file first; should it not, the WAL file is detached here.
+    if !(*db).peer.is_null() {
+        detach((*db).peer);
     }
     inner_call!(file, xClose)
 }

@@ -82,6 +82,13 @@ fn insert(conn: &Connection, tx: i64, rows: i64, first_id: i64) -> rusqlite::Res
     Ok(())
 }
 
+/// Inserts and commits transaction `tx` (see `insert`).
+fn commit(conn: &Connection, tx: i64, rows: i64, first_id: i64) {
+    conn.execute_batch("BEGIN").unwrap();
+    insert(conn, tx, rows, first_id).unwrap();
+    conn.execute_batch("COMMIT").unwrap();
+}
+
 /// In one read transaction: every transaction in the ledger has exactly its rows, with their
 /// values, and no row belongs to a transaction missing from the ledger. Returns the row count.
 fn check(conn: &mut Connection) -> i64 {
@@ -232,9 +239,7 @@ fn a_commit_the_file_refuses_fails_and_leaves_nothing_behind() {
         })
         .unwrap();
         let base = tx * 10_000;
-        w.execute_batch("BEGIN").unwrap();
-        insert(&w, base, 5, base + 1).unwrap();
-        w.execute_batch("COMMIT").unwrap();
+        commit(&w, base, 5, base + 1);
         w.execute_batch("BEGIN").unwrap();
         insert(&w, base + 1, 200, base + 100).unwrap();
         faults.refuse.store(true, Ordering::SeqCst);
@@ -261,9 +266,7 @@ fn a_commit_the_file_refuses_fails_and_leaves_nothing_behind() {
             rows_before
         );
         // And the writer goes on.
-        w.execute_batch("BEGIN").unwrap();
-        insert(&w, base + 2, 50, base + 1000).unwrap();
-        w.execute_batch("COMMIT").unwrap();
+        commit(&w, base + 2, 50, base + 1000);
         assert_eq!(check(&mut r), rows_before + 50);
         assert_eq!(
             check(&mut recovered_copy(&path, copy_dir.path())),
@@ -284,12 +287,8 @@ fn a_rolled_back_spill_is_never_written_over_another_connections_commit() {
     insert(&a, 1, 300, 1).unwrap();
     a.execute_batch("ROLLBACK").unwrap();
     // B writes where A's spilled frames went; then A writes again.
-    b.execute_batch("BEGIN").unwrap();
-    insert(&b, 2, 100, 1000).unwrap();
-    b.execute_batch("COMMIT").unwrap();
-    a.execute_batch("BEGIN").unwrap();
-    insert(&a, 3, 20, 5000).unwrap();
-    a.execute_batch("COMMIT").unwrap();
+    commit(&b, 2, 100, 1000);
+    commit(&a, 3, 20, 5000);
     let mut r = reader(&path);
     assert_eq!(check(&mut r), 120);
     let copy_dir = tempfile::tempdir().unwrap();
