@@ -12,16 +12,22 @@
 //! line of results). Every request is bounded by the duration and count; it sends only to the
 //! URL given.
 //!
-//! This client shares the CPU with the server it measures. For figures with less of the
-//! load generator in them, `--wrk-script FILE` writes a Lua script for `wrk` (Debian package
-//! `wrk`) that sends the same signed payloads with fresh delivery ids, and exits:
+//! `--threads N` (default 2) spreads the connections over N threads, each with its own
+//! single-threaded runtime, like wrk's `-t`. This client shares the CPU with the server it
+//! measures, so it is as light as wrk: a request is written as prepared bytes and the response
+//! read only as far as its status and its end (`http1.rs`); only `http://` URLs. The same
+//! payloads also run under wrk: `--wrk-script FILE` writes a Lua script for `wrk` (Debian
+//! package `wrk`) that sends them with fresh delivery ids, and exits:
 //!
 //! ```sh
 //! cargo run --release --example loadgen -- --secret s3cret --wrk-script /tmp/kova.lua
 //! wrk -t2 -c64 -d15s --latency -s /tmp/kova.lua http://127.0.0.1:8000/webhooks/github
 //! ```
 
+mod http1;
+
 use kova::github::{webhook::sign, Secret};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +43,7 @@ struct Args {
     url: String,
     secret: String,
     connections: usize,
+    threads: usize,
     duration: Duration,
     payloads: PathBuf,
     requests: Option<u64>,
@@ -64,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         url: "http://127.0.0.1:8000/webhooks/github".into(),
         secret: std::env::var("GITHUB_WEBHOOK_SECRET").unwrap_or_default(),
         connections: 64,
+        threads: 2,
         duration: Duration::from_secs(15),
         payloads: PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -81,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
             "--url" => a.url = val()?,
             "--secret" => a.secret = val()?,
             "--connections" => a.connections = val()?.parse().map_err(|_| "bad --connections")?,
+            "--threads" => a.threads = val()?.parse().map_err(|_| "bad --threads")?,
             "--duration" => a.duration = parse_duration(&val()?)?,
             "--payloads" => a.payloads = PathBuf::from(val()?),
             "--requests" => a.requests = Some(val()?.parse().map_err(|_| "bad --requests")?),
@@ -90,7 +99,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => a.json = true,
             "--wrk-script" => a.wrk_script = Some(PathBuf::from(val()?)),
             "-h" | "--help" => {
-                println!("usage: loadgen [--url URL] [--secret S] [--connections N] [--duration 15s] [--payloads DIR] [--requests N] [--duplicate-every N] [--json] [--wrk-script FILE]");
+                println!("usage: loadgen [--url URL] [--secret S] [--connections N] [--threads N] [--duration 15s] [--payloads DIR] [--requests N] [--duplicate-every N] [--json] [--wrk-script FILE]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown option {other}")),
@@ -102,6 +111,10 @@ fn parse_args() -> Result<Args, String> {
     if a.connections == 0 {
         return Err("--connections must be at least 1".into());
     }
+    if a.threads == 0 {
+        return Err("--threads must be at least 1".into());
+    }
+    a.threads = a.threads.min(a.connections);
     Ok(a)
 }
 
@@ -210,8 +223,104 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-#[tokio::main]
-async fn main() {
+/// A payload's request, all but the delivery id: `head` ends with `X-GitHub-Delivery: `, and
+/// `rest` is the end of the head and the body.
+struct Prepared {
+    head: Vec<u8>,
+    rest: Vec<u8>,
+}
+
+impl Prepared {
+    fn new(p: &Payload, target: &http1::Target) -> Prepared {
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             User-Agent: GitHub-Hookshot/kova-loadgen\r\nX-GitHub-Event: {}\r\n\
+             X-GitHub-Hook-ID: 1\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\
+             X-GitHub-Delivery: ",
+            target.path,
+            target.authority,
+            p.event,
+            p.signature,
+            p.body.len()
+        );
+        let mut rest = b"\r\n\r\n".to_vec();
+        rest.extend_from_slice(&p.body);
+        Prepared {
+            head: head.into_bytes(),
+            rest,
+        }
+    }
+}
+
+/// What one connection saw.
+struct Tally {
+    latencies: Vec<u32>,
+    statuses: BTreeMap<u16, u64>,
+    errors: u64,
+}
+
+/// What every connection shares.
+struct Load<'a> {
+    target: &'a http1::Target,
+    requests: &'a [Prepared],
+    sent: &'a AtomicU64,
+    run: &'a str,
+    deadline: Instant,
+    limit: Option<u64>,
+    dup: Option<u64>,
+}
+
+/// A request that gets no answer in this long counts as an error (the connection is dropped).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Load<'_> {
+    /// Sends requests on one connection until the deadline or the request limit.
+    async fn connection(self, conn: usize) -> Tally {
+        let mut tally = Tally {
+            latencies: Vec::with_capacity(1 << 16),
+            statuses: BTreeMap::new(),
+            errors: 0,
+        };
+        let mut http = http1::Conn::new(self.target);
+        let mut buf = Vec::with_capacity(32 << 10);
+        let mut n = 0u64;
+        while Instant::now() < self.deadline {
+            let seq = self.sent.fetch_add(1, Ordering::Relaxed);
+            if self.limit.is_some_and(|l| seq >= l) {
+                break;
+            }
+            let p = &self.requests[(seq as usize) % self.requests.len()];
+            // Every Nth request repeats this connection's previous delivery id.
+            let id_n = match self.dup {
+                Some(d) if d > 0 && n > 0 && seq % d == 0 => n - 1,
+                _ => n,
+            };
+            n += 1;
+            buf.clear();
+            buf.extend_from_slice(&p.head);
+            buf.extend_from_slice(format!("{}-{conn}-{id_n}", self.run).as_bytes());
+            buf.extend_from_slice(&p.rest);
+            let t = Instant::now();
+            match tokio::time::timeout(REQUEST_TIMEOUT, http.send(&buf)).await {
+                Ok(Ok(status)) => {
+                    tally
+                        .latencies
+                        .push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    *tally.statuses.entry(status).or_default() += 1;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    tally.errors += 1;
+                    http = http1::Conn::new(self.target);
+                    // A server that refuses connections must not turn this into a busy loop.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+        tally
+    }
+}
+
+fn main() {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -236,78 +345,57 @@ async fn main() {
         }
         return;
     }
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-    let run = format!("{:x}", chrono::Utc::now().timestamp_micros());
+    let target = match http1::Target::parse(&args.url) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(2);
+        }
+    };
+    let requests: Arc<Vec<Prepared>> =
+        Arc::new(payloads.iter().map(|p| Prepared::new(p, &target)).collect());
+    let run = Arc::new(format!("{:x}", chrono::Utc::now().timestamp_micros()));
     let sent = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + args.duration;
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for conn in 0..args.connections {
-        let (client, payloads, sent, url, run) = (
-            client.clone(),
-            payloads.clone(),
-            sent.clone(),
-            args.url.clone(),
-            run.clone(),
-        );
-        let (limit, dup) = (args.requests, args.duplicate_every);
-        tasks.push(tokio::spawn(async move {
-            let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
-            let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
-            let mut errors = 0u64;
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let seq = sent.fetch_add(1, Ordering::Relaxed);
-                if limit.is_some_and(|l| seq >= l) {
-                    break;
-                }
-                let p = &payloads[(seq as usize) % payloads.len()];
-                // Every Nth request repeats this connection's previous delivery id.
-                let id_n = match dup {
-                    Some(d) if d > 0 && n > 0 && seq % d == 0 => n - 1,
-                    _ => n,
-                };
-                let delivery = format!("{run}-{conn}-{id_n}");
-                n += 1;
-                let t = Instant::now();
-                let res = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("user-agent", "GitHub-Hookshot/kova-loadgen")
-                    .header("x-github-event", &p.event)
-                    .header("x-github-delivery", &delivery)
-                    .header("x-github-hook-id", "1")
-                    .header("x-hub-signature-256", &p.signature)
-                    .body(p.body.clone())
-                    .send()
-                    .await;
-                match res {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                        *statuses.entry(status).or_default() += 1;
-                    }
-                    Err(_) => errors += 1,
-                }
-            }
-            (latencies, statuses, errors)
-        }));
-    }
+    // Connection c runs on thread c % threads.
+    let threads: Vec<_> = (0..args.threads)
+        .map(|t| {
+            let conns: Vec<usize> = (t..args.connections).step_by(args.threads).collect();
+            let (target, requests, sent, run) =
+                (target.clone(), requests.clone(), sent.clone(), run.clone());
+            let (limit, dup) = (args.requests, args.duplicate_every);
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the load generator's thread");
+                rt.block_on(futures::future::join_all(conns.into_iter().map(|conn| {
+                    let load = Load {
+                        target: &target,
+                        requests: &requests,
+                        sent: &sent,
+                        run: &run,
+                        deadline,
+                        limit,
+                        dup,
+                    };
+                    load.connection(conn)
+                })))
+            })
+        })
+        .collect();
     let mut latencies = Vec::new();
-    let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     let mut errors = 0;
-    for t in tasks {
-        let (l, s, e) = t.await.expect("task");
-        latencies.extend(l);
-        for (k, v) in s {
-            *statuses.entry(k).or_default() += v;
+    for t in threads {
+        for tally in t.join().expect("a load generator thread panicked") {
+            latencies.extend(tally.latencies);
+            for (k, v) in tally.statuses {
+                *statuses.entry(k).or_default() += v;
+            }
+            errors += tally.errors;
         }
-        errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
