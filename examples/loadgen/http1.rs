@@ -205,3 +205,128 @@ fn chunk_end(buf: &[u8], at: usize) -> io::Result<Option<Chunk>> {
     let end = at + size_len + size as usize + 2;
     Ok((buf.len() >= end).then_some(Chunk::Next(end)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[test]
+    fn only_plain_http_urls_are_taken() {
+        let t = Target::parse("http://127.0.0.1:8000/webhooks/github?x=1").unwrap();
+        assert_eq!(
+            (t.authority.as_str(), t.path.as_str()),
+            ("127.0.0.1:8000", "/webhooks/github?x=1")
+        );
+        assert_eq!(
+            Target::parse("http://localhost").unwrap().authority,
+            "localhost:80"
+        );
+        assert!(Target::parse("https://example.com/")
+            .unwrap_err()
+            .contains("only http://"));
+        assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn a_head_is_read_only_when_complete_and_says_how_the_body_ends() {
+        assert!(parse_head(b"HTTP/1.1 202 Accepted\r\nContent-Le")
+            .unwrap()
+            .is_none());
+        let (status, framing, close, len) =
+            parse_head(b"HTTP/1.1 202 Accepted\r\ncontent-length: 12\r\n\r\n{\"a\":")
+                .unwrap()
+                .unwrap();
+        assert_eq!((status, close, len), (202, false, 45));
+        assert!(matches!(framing, Framing::Length(12)));
+        let (_, framing, close, _) = parse_head(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(matches!(framing, Framing::Chunked) && close);
+        let (_, framing, _, _) = parse_head(b"HTTP/1.1 204 No Content\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(matches!(framing, Framing::Length(0)));
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn chunked_bodies_end_at_the_last_chunk_and_its_empty_line() {
+        let body = b"5\r\nhello\r\n0\r\n\r\n";
+        let Some(Chunk::Next(next)) = chunk_end(body, 0).unwrap() else {
+            panic!("the first chunk is complete")
+        };
+        assert_eq!(next, 10);
+        assert!(matches!(chunk_end(body, next).unwrap(), Some(Chunk::Last)));
+        assert!(chunk_end(b"5\r\nhel", 0).unwrap().is_none());
+        assert!(chunk_end(b"0\r\n", 0).unwrap().is_none());
+        assert!(chunk_end(b"0\r\nx-trailer: 1\r\n", 0).unwrap().is_none());
+        assert!(matches!(
+            chunk_end(b"0\r\nx-trailer: 1\r\n\r\n", 0).unwrap(),
+            Some(Chunk::Last)
+        ));
+        assert!(chunk_end(b"zz\r\n", 0).is_err());
+    }
+
+    /// A server that answers each request on a connection with the next of `answers` (read
+    /// until the request's blank line; the test requests have no body), then closes.
+    async fn serve(answers: Vec<&'static [u8]>) -> (Target, tokio::task::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = Target::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let server = tokio::spawn(async move {
+            let mut accepted = 0;
+            let mut answers = answers.into_iter();
+            while let Ok((mut s, _)) = listener.accept().await {
+                accepted += 1;
+                let mut req = Vec::new();
+                loop {
+                    if !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                        if s.read_buf(&mut req).await.unwrap_or(0) == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    req.clear();
+                    let Some(a) = answers.next() else {
+                        return accepted;
+                    };
+                    s.write_all(a).await.unwrap();
+                    if a.windows(17).any(|w| w == b"Connection: close") {
+                        break;
+                    }
+                }
+            }
+            accepted
+        });
+        (target, server)
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_kept_across_answers_and_reopened_after_close() {
+        let (target, server) = serve(vec![
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}",
+            b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nno!\r\n0\r\n\r\n",
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}",
+        ])
+        .await;
+        let mut conn = Conn::new(&target);
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            statuses.push(conn.send(request).await.unwrap());
+        }
+        assert_eq!(statuses, [202, 401, 503, 202]);
+        // A fifth request finds the server out of answers: it closes, and that is an error.
+        assert!(conn.send(request).await.is_err());
+        drop(conn);
+        assert_eq!(
+            server.await.unwrap(),
+            2,
+            "one reconnect, after Connection: close"
+        );
+    }
+}
