@@ -28,6 +28,7 @@ mod http1;
 
 use kova::github::{webhook::sign, Secret};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -298,7 +299,8 @@ impl Load<'_> {
             n += 1;
             buf.clear();
             buf.extend_from_slice(&p.head);
-            buf.extend_from_slice(format!("{}-{conn}-{id_n}", self.run).as_bytes());
+            // Writing into a Vec cannot fail.
+            let _ = write!(buf, "{}-{conn}-{id_n}", self.run);
             buf.extend_from_slice(&p.rest);
             let t = Instant::now();
             match tokio::time::timeout(REQUEST_TIMEOUT, http.send(&buf)).await {
