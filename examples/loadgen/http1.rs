@@ -8,8 +8,12 @@
 //! what wrk does: write the bytes, find the end of the answer, count.
 
 use std::io;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// A request that gets no whole answer in this long fails (and its connection is dropped).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where requests go: `http://host[:port]/path` (no TLS: the load generator measures a server
 /// on this machine).
@@ -70,9 +74,17 @@ impl Conn {
     }
 
     /// Sends `request` (a complete HTTP/1.1 request) and returns the response's status once
-    /// the whole response has been read. On an error the connection is dropped.
+    /// the whole response has been read. On an error or after [`REQUEST_TIMEOUT`] the
+    /// connection is dropped; the next request opens another.
     pub async fn send(&mut self, request: &[u8]) -> io::Result<u16> {
-        let result = self.exchange(request).await;
+        let result = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(request))
+            .await
+            .unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no whole answer within the request timeout",
+                ))
+            });
         if result.is_err() {
             self.stream = None;
         }
