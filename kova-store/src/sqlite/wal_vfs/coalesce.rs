@@ -188,6 +188,16 @@ mod tests {
         OK
     }
 
+    /// A coalescer and its file after a first one-frame commit, with that commit's writes
+    /// forgotten: what follows starts as it would on a WAL in use.
+    fn after_a_first_commit() -> (Coalescer, File) {
+        let mut c = Coalescer::default();
+        let mut f = File::default();
+        assert_eq!(frames(&mut c, &mut f, 0, 1, true), OK);
+        f.writes.clear();
+        (c, f)
+    }
+
     #[test]
     fn a_commit_after_the_previous_one_is_gathered_and_in_the_file_when_its_last_page_returns() {
         let mut c = Coalescer::default();
@@ -204,10 +214,7 @@ mod tests {
 
     #[test]
     fn a_long_commit_goes_in_writes_the_unix_vfs_takes_whole() {
-        let mut c = Coalescer::default();
-        let mut f = File::default();
-        assert_eq!(frames(&mut c, &mut f, 0, 1, true), OK);
-        f.writes.clear();
+        let (mut c, mut f) = after_a_first_commit();
         assert_eq!(frames(&mut c, &mut f, 1, 100, true), OK);
         // Contiguous, in order, each at most MAX_WRITE (the sink asserts), covering every byte.
         let mut at = (32 + FRAME) as i64;
@@ -226,10 +233,7 @@ mod tests {
     #[test]
     fn a_spill_stays_pending_until_the_commit_or_another_call_and_writes_out_of_sequence_go_straight_through(
     ) {
-        let mut c = Coalescer::default();
-        let mut f = File::default();
-        assert_eq!(frames(&mut c, &mut f, 0, 1, true), OK);
-        f.writes.clear();
+        let (mut c, mut f) = after_a_first_commit();
         assert_eq!(frames(&mut c, &mut f, 1, 2, false), OK);
         assert!(c.has_pending() && f.writes.is_empty());
         // A page of frame 1 rewritten in place (the transaction changed it again): the pending
@@ -251,9 +255,7 @@ mod tests {
 
     #[test]
     fn a_refused_spill_keeps_its_bytes_for_a_later_flush_and_a_refused_commit_drops_them() {
-        let mut c = Coalescer::default();
-        let mut f = File::default();
-        assert_eq!(frames(&mut c, &mut f, 0, 1, true), OK);
+        let (mut c, mut f) = after_a_first_commit();
         assert_eq!(frames(&mut c, &mut f, 1, 2, false), OK);
         f.fail = true;
         // A read of the WAL flushes first: refused, the frames stay.

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::ffi::CString;
 use std::os::raw::c_int;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -45,6 +45,13 @@ fn test_vfs(label: &str) -> (&'static str, &'static Faults) {
     };
     let (name, data) = register(name, data).expect("the unix VFS is there");
     (name, &data.faults)
+}
+
+/// A path for a new database in a directory removed when the guard drops.
+fn scratch_database() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    (dir, path)
 }
 
 fn writer(path: &Path, vfs: &str) -> Connection {
@@ -157,8 +164,7 @@ fn recovered_copy(path: &Path, into: &Path) -> Connection {
 #[test]
 fn readers_checkpoints_and_recovery_see_every_commit_whole_while_writes_are_gathered() {
     let (vfs, faults) = test_vfs("readers");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
+    let (_dir, path) = scratch_database();
     let mut w = writer(&path, vfs);
     // A small WAL limit restarts the WAL often, and a small cache makes big transactions spill
     // frames before their commit.
@@ -226,8 +232,7 @@ fn readers_checkpoints_and_recovery_see_every_commit_whole_while_writes_are_gath
 #[test]
 fn a_commit_the_file_refuses_fails_and_leaves_nothing_behind() {
     let (vfs, faults) = test_vfs("refused");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
+    let (_dir, path) = scratch_database();
     let w = writer(&path, vfs);
     for (tx, spill) in [(0, false), (1, true)] {
         // A committed transaction, then one whose commit the file refuses (with a small cache,
@@ -278,8 +283,7 @@ fn a_commit_the_file_refuses_fails_and_leaves_nothing_behind() {
 #[test]
 fn a_rolled_back_spill_is_never_written_over_another_connections_commit() {
     let (vfs, _faults) = test_vfs("rollback");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
+    let (_dir, path) = scratch_database();
     let a = writer(&path, vfs);
     let b = writer(&path, vfs);
     a.execute_batch("PRAGMA cache_size = 10").unwrap();
